@@ -1,0 +1,1 @@
+"""The small shared core every stage uses: canonical files, content ids, schemas, params."""
