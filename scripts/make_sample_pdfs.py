@@ -108,7 +108,9 @@ def split_word(word: Word, room: float, size: float) -> tuple[Word, Word] | None
     """
     text = word.text
     if "-" in text.strip("-"):
-        cuts = [(i + 1, text[: i + 1]) for i, c in enumerate(text) if c == "-" and 0 < i < len(text) - 1]
+        cuts = [
+            (i + 1, text[: i + 1]) for i, c in enumerate(text) if c == "-" and 0 < i < len(text) - 1
+        ]
     else:
         core = re.match(r"^([“‘(]*)([A-Za-z’']+)(.*)$", text)
         if not core or len(core.group(2)) < 6:
@@ -246,7 +248,12 @@ class Typesetter:
 
     def draw_notes(self, notes: list[str]) -> None:
         c, left = self.canvas, self.left_margin()
-        blocks = [break_lines([Word(f"{n}.")] + words_of(self.book.notes[n]), self.measure(), 0, NOTE_SIZE) for n in notes]
+        blocks = [
+            break_lines(
+                [Word(f"{n}.")] + words_of(self.book.notes[n]), self.measure(), 0, NOTE_SIZE
+            )
+            for n in notes
+        ]
         height = sum(len(b) for b in blocks) * NOTE_LEADING
         y = BOTTOM - 6 + height
         c.setLineWidth(0.4)
@@ -267,7 +274,10 @@ class Typesetter:
             lines = break_lines(words, self.measure(), 0.0 if i == 0 else INDENT, BODY_SIZE)
             for line in lines:
                 note_room = sum(
-                    (len(break_lines(words_of(self.book.notes[n]), self.measure(), 0, NOTE_SIZE)) + 1)
+                    (
+                        len(break_lines(words_of(self.book.notes[n]), self.measure(), 0, NOTE_SIZE))
+                        + 1
+                    )
                     * NOTE_LEADING
                     for n in pending_notes + [w.note for w in line.words if w.note]
                 )

@@ -130,28 +130,34 @@ def document_records(path: Path, doc_id: str, analysed: dict[str, Any]) -> tuple
     for index, p in enumerate(paras):
         seen[p["text"]] += 1
         pid = content_id("par", {"doc": doc_id, "text": p["text"], "n": seen[p["text"]]})
-        records.append({
-            "id": pid,
-            "doc_id": doc_id,
-            "doc": path.as_posix(),
-            "index": index,
-            "kind": p["kind"],
-            "chapter": p["chapter"],
-            "page_start": p["page_start"],
-            "page_end": p["page_end"],
-            "char_start": offset,
-            "char_end": offset + len(p["text"]),
-            "notes": p["notes"],
-            "text": p["text"],
-        })
+        records.append(
+            {
+                "id": pid,
+                "doc_id": doc_id,
+                "doc": path.as_posix(),
+                "index": index,
+                "kind": p["kind"],
+                "chapter": p["chapter"],
+                "page_start": p["page_start"],
+                "page_end": p["page_end"],
+                "char_start": offset,
+                "char_end": offset + len(p["text"]),
+                "notes": p["notes"],
+                "text": p["text"],
+            }
+        )
         texts.append(p["text"])
         offset += len(p["text"]) + 2
     return records, "\n\n".join(texts) + "\n"
 
 
 def report(docs: list[dict[str, Any]]) -> str:
-    lines = ["# Extraction report", "", "| document | status | pages | paragraphs | notes |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "# Extraction report",
+        "",
+        "| document | status | pages | paragraphs | notes |",
+        "|---|---|---|---|---|",
+    ]
     for d in docs:
         if d["status"] == "ok":
             note = ", ".join(d["flags"]) or ""
@@ -185,13 +191,26 @@ def main() -> int:
                 records, text = document_records(path, doc_id, analysed)
             except PdfError as err:
                 say(STAGE, f"ERROR {path}: {err.code}: {err} -> {HINTS[err.code]}")
-                doc |= {"status": "error", "pages": 0, "paragraphs": 0, "flags": [],
-                        "error": {"code": err.code, "detail": str(err), "hint": HINTS[err.code]}}
+                doc |= {
+                    "status": "error",
+                    "pages": 0,
+                    "paragraphs": 0,
+                    "flags": [],
+                    "titles": [],
+                    "error": {"code": err.code, "detail": str(err), "hint": HINTS[err.code]},
+                }
                 docs.append(doc)
                 continue
             flags = sorted({f"{f} (p. {p['page']})" for p in analysed["pages"] for f in p["flags"]})
-            doc |= {"status": "ok", "pages": len(analysed["pages"]), "paragraphs": len(records),
-                    "flags": flags, "error": None, "text_sha256": sha256_bytes(text.encode())}
+            doc |= {
+                "status": "ok",
+                "pages": len(analysed["pages"]),
+                "paragraphs": len(records),
+                "titles": analysed["titles"],
+                "flags": flags,
+                "error": None,
+                "text_sha256": sha256_bytes(text.encode()),
+            }
             docs.append(doc)
             paragraphs += records
             atomic_write_text(text_dir / f"{doc_id}.txt", text)
@@ -208,24 +227,33 @@ def main() -> int:
     atomic_write_text(OUT / "report.md", report(docs))
     failed = Counter(d["error"]["code"] for d in docs if d["status"] == "error")
     kinds = Counter(r["kind"] for r in paragraphs)
-    write_json("metrics/extract.json", {
-        "documents": len(docs),
-        "documents_ok": len(docs) - sum(failed.values()),
-        "documents_failed": dict(sorted(failed.items())),
-        "pages": sum(d["pages"] for d in docs),
-        "paragraphs": kinds["paragraph"],
-        "headings": kinds["heading"],
-        "footnotes": kinds["footnote"],
-        "flagged_pages": sum(len(d["flags"]) for d in docs),
-    })
+    write_json(
+        "metrics/extract.json",
+        {
+            "documents": len(docs),
+            "documents_ok": len(docs) - sum(failed.values()),
+            "documents_failed": dict(sorted(failed.items())),
+            "pages": sum(d["pages"] for d in docs),
+            "paragraphs": kinds["paragraph"],
+            "headings": kinds["heading"],
+            "footnotes": kinds["footnote"],
+            "flagged_pages": sum(len(d["flags"]) for d in docs),
+        },
+    )
     pages = sum(d["pages"] for d in docs)
-    say(STAGE, f"{len(docs) - sum(failed.values())}/{len(docs)} PDFs, {pages} pages, "
-        f"{len(paragraphs)} paragraphs in {time.monotonic() - start:.1f}s")
+    say(
+        STAGE,
+        f"{len(docs) - sum(failed.values())}/{len(docs)} PDFs, {pages} pages, "
+        f"{len(paragraphs)} paragraphs in {time.monotonic() - start:.1f}s",
+    )
     if failed:
         say(STAGE, f"{sum(failed.values())} PDF(s) failed: see {OUT / 'report.md'}")
         if params["strict"]:
-            say(STAGE, "extract.strict is true: stopping here (set it to false to go on "
-                "with the PDFs that worked)")
+            say(
+                STAGE,
+                "extract.strict is true: stopping here (set it to false to go on "
+                "with the PDFs that worked)",
+            )
             return 3
     return 0
 

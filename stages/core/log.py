@@ -35,7 +35,7 @@ class Progress:
 
 
 def run_main(stage: str, main: Callable[[], int]) -> None:
-    """Run a stage's main(): bad input ends with one clear line and exit status 1, not a traceback."""
+    """Run a stage's main(): bad input ends in one clear line and exit status 1, no traceback."""
     from stages.core.jsonl import DataError
 
     try:

@@ -85,7 +85,8 @@ def _group_lines(words: list[dict], body: float) -> list[list[dict]]:
     leftover = []
     for w in (w for w in words if w["size"] < 0.8 * body):
         home = [
-            ln for ln in lines
+            ln
+            for ln in lines
             if min(v["top"] for v in ln) - 0.2 * body <= w["bottom"] <= max(v["bottom"] for v in ln)
             and min(v["top"] for v in ln) <= w["top"] + 0.2 * body
         ]
@@ -142,8 +143,10 @@ def page_lines(page: Any, page_no: int) -> dict[str, Any]:
         sizes[round(w["size"], 1)] += len(w["text"])
     body = sizes.most_common(1)[0][0]
     drops = [
-        w for w in words
-        if w["size"] >= 1.8 * body and (len(w["text"]) == 1 and w["text"].isalpha() or CID.fullmatch(w["text"]))
+        w
+        for w in words
+        if w["size"] >= 1.8 * body
+        and (len(w["text"]) == 1 and w["text"].isalpha() or CID.fullmatch(w["text"]))
     ]
     words = [w for w in words if w not in drops]
     gutter = _gutter(words, float(page.width))
@@ -152,12 +155,16 @@ def page_lines(page: Any, page_no: int) -> dict[str, Any]:
         columns = [[w for w in words if w["x1"] <= gutter], [w for w in words if w["x1"] > gutter]]
     else:
         columns = [words]
-    lines = [_line(ws, page_no, c) for c, col in enumerate(columns) for ws in _group_lines(col, body)]
+    lines = [
+        _line(ws, page_no, c) for c, col in enumerate(columns) for ws in _group_lines(col, body)
+    ]
     for d in drops:
         if CID.fullmatch(d["text"]):
             flags.append("drop-cap-unreadable")
             continue
-        beside = [ln for ln in lines if ln["x0"] > d["x1"] - 1 and ln["top"] >= d["top"] - 0.5 * body]
+        beside = [
+            ln for ln in lines if ln["x0"] > d["x1"] - 1 and ln["top"] >= d["top"] - 0.5 * body
+        ]
         if beside:
             first = min(beside, key=lambda ln: ln["top"])
             first["text"] = d["text"] + first["text"]
@@ -216,12 +223,16 @@ def _furniture(
         for idx in range(min(2, len(ls))):
             ln = ls[idx]
             nxt = ls[idx + 1] if idx + 1 < len(ls) else None
-            if ln["top"] < 0.16 * height and (nxt is None or nxt["top"] - ln["bottom"] > 0.5 * leading):
+            if ln["top"] < 0.16 * height and (
+                nxt is None or nxt["top"] - ln["bottom"] > 0.5 * leading
+            ):
                 candidates.append((pi, p["lines"].index(ln), ln))
         for idx in range(len(ls) - 1, max(len(ls) - 3, -1), -1):
             ln = ls[idx]
             prv = ls[idx - 1] if idx > 0 else None
-            if ln["bottom"] > 0.84 * height and (prv is None or ln["top"] - prv["bottom"] > 0.5 * leading):
+            if ln["bottom"] > 0.84 * height and (
+                prv is None or ln["top"] - prv["bottom"] > 0.5 * leading
+            ):
                 candidates.append((pi, p["lines"].index(ln), ln))
     seen: Counter = Counter(_norm(ln["text"]) for _, _, ln in candidates)
     found: set[tuple[int, int]] = set()
@@ -232,9 +243,7 @@ def _furniture(
         text = ln["text"].strip()
         norm = _norm(text)
         bare = _key(FOLIO_EDGE.sub("", text))
-        small_head = (
-            ln["size"] < 0.95 * body and len(text) < 70 and text[-1:] not in ".!?,;"
-        )
+        small_head = ln["size"] < 0.95 * body and len(text) < 70 and text[-1:] not in ".!?,;"
         if (
             FOLIO.match(text)
             or CID.fullmatch(text.replace(" ", ""))
@@ -246,9 +255,13 @@ def _furniture(
             positions.append(round(ln["top"]))
     # one-off running heads (a chapter title on its only recto) sit where the others do
     for pi, li, ln in candidates:
-        if (pi, li) not in found and ln["size"] <= body * 1.02:
-            if any(abs(ln["top"] - y) <= 2 for y in positions) and len(ln["text"]) < 80:
-                found.add((pi, li))
+        if (
+            (pi, li) not in found
+            and ln["size"] <= body * 1.02
+            and any(abs(ln["top"] - y) <= 2 for y in positions)
+            and len(ln["text"]) < 80
+        ):
+            found.add((pi, li))
     return found
 
 
@@ -325,7 +338,9 @@ def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str
         body_lines = [ln for ln in lines if ln["size"] >= 0.9 * body]
         left = min((ln["x0"] for ln in body_lines), default=0.0)
         right = max((ln["x1"] for ln in body_lines), default=0.0)
-        last_body_bottom = max((ln["bottom"] for ln in body_lines if ln["size"] < 1.15 * body), default=0.0)
+        last_body_bottom = max(
+            (ln["bottom"] for ln in body_lines if ln["size"] < 1.15 * body), default=0.0
+        )
         for i, ln in enumerate(lines):
             prev = lines[i - 1] if i else None
             nxt = lines[i + 1] if i + 1 < len(lines) else None
@@ -334,9 +349,14 @@ def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str
                 m = re.match(r"^([0-9]{1,3}|[*†‡§¶]{1,3})[.)]?\s+(.*)", ln["text"])
                 if m or current is None or current["kind"] != "footnote":
                     close()
-                    current = {"kind": "footnote", "text": m.group(2) if m else ln["text"],
-                               "page_start": p["page"], "page_end": p["page"], "chapter": chapter,
-                               "notes": [m.group(1)] if m else []}
+                    current = {
+                        "kind": "footnote",
+                        "text": m.group(2) if m else ln["text"],
+                        "page_start": p["page"],
+                        "page_end": p["page"],
+                        "chapter": chapter,
+                        "notes": [m.group(1)] if m else [],
+                    }
                 else:
                     current["text"] = _join(current["text"], ln["text"], vocab)
                 continue
@@ -350,29 +370,50 @@ def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str
                     current["text"] += " " + ln["text"]
                 else:
                     close()
-                    current = {"kind": "heading", "text": ln["text"], "page_start": p["page"],
-                               "page_end": p["page"], "chapter": None, "notes": []}
+                    current = {
+                        "kind": "heading",
+                        "text": ln["text"],
+                        "page_start": p["page"],
+                        "page_end": p["page"],
+                        "chapter": None,
+                        "notes": [],
+                    }
                 chapter = current["text"]
                 current["chapter"] = chapter
                 last_heading = ln
                 prev_body = None
                 continue
             last_heading = None
-            indent = ln["x0"] - (left if ln["column"] == 0 or len({x["column"] for x in lines}) == 1
-                                 else min(x["x0"] for x in lines if x["column"] == ln["column"]))
+            indent = ln["x0"] - (
+                left
+                if ln["column"] == 0 or len({x["column"] for x in lines}) == 1
+                else min(x["x0"] for x in lines if x["column"] == ln["column"])
+            )
             starts = (
                 current is None
                 or current["kind"] != "paragraph"
                 or 0.5 * body < indent < 8 * body
-                or (prev_body is not None and prev_body["page"] == ln["page"]
-                    and ln["top"] - prev_body["bottom"] > 1.0 * leading)
-                or (prev_body is not None and right - prev_body["x1"] > 2 * body
-                    and prev_body["text"][-1:] in ".!?:\"”’")
+                or (
+                    prev_body is not None
+                    and prev_body["page"] == ln["page"]
+                    and ln["top"] - prev_body["bottom"] > 1.0 * leading
+                )
+                or (
+                    prev_body is not None
+                    and right - prev_body["x1"] > 2 * body
+                    and prev_body["text"][-1:] in '.!?:"”’'
+                )
             )
             if starts:
                 close()
-                current = {"kind": "paragraph", "text": ln["text"], "page_start": p["page"],
-                           "page_end": p["page"], "chapter": chapter, "notes": list(ln["notes"])}
+                current = {
+                    "kind": "paragraph",
+                    "text": ln["text"],
+                    "page_start": p["page"],
+                    "page_end": p["page"],
+                    "chapter": chapter,
+                    "notes": list(ln["notes"]),
+                }
             else:
                 current["text"] = _join(current["text"], ln["text"], vocab)
                 current["page_end"] = p["page"]
@@ -381,4 +422,3 @@ def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str
             right = max(right, ln["x1"])
     close()
     return out
-

@@ -10,10 +10,21 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
 
 from stages.core.jsonl import DataError
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+
+
+@functools.cache
+def _registry() -> Registry:
+    """Every schema, so one can `$ref` another by file name (e.g. "turns.schema.json")."""
+    resources = []
+    for path in sorted(SCHEMA_DIR.glob("*.schema.json")):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        resources.append((path.name, Resource.from_contents(schema)))
+    return Registry().with_resources(resources)
 
 
 @functools.cache
@@ -22,7 +33,7 @@ def validator(name: str) -> Draft202012Validator:
     path = SCHEMA_DIR / f"{name}.schema.json"
     schema = json.loads(path.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return Draft202012Validator(schema, registry=_registry())
 
 
 def error_message(name: str, value: Any) -> str | None:

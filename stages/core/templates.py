@@ -1,0 +1,75 @@
+"""Elicitation templates (`templates/NN-name.yaml`), the shared system prompts and gold examples."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from stages.core.ids import file_id
+from stages.core.jsonl import DataError
+from stages.core.params import load_yaml
+from stages.core.schemas import validate
+
+KINDS = ("monologue", "conversation", "continuity", "meta")
+
+
+def load_templates(directory: str | Path) -> dict[str, dict[str, Any]]:
+    """Templates by name, each with its content id (`tpl_...` of the file bytes) and path."""
+    directory = Path(directory)
+    templates: dict[str, dict[str, Any]] = {}
+    numbers: dict[int, str] = {}
+    for path in sorted(directory.glob("[0-9]*.yaml")):
+        tpl = load_yaml(path)
+        validate("template", tpl, str(path))
+        if tpl["name"] in templates:
+            raise DataError(f"{path}: template name {tpl['name']!r} is used twice")
+        if tpl["number"] in numbers:
+            raise DataError(
+                f"{path}: template number {tpl['number']} is also used by {numbers[tpl['number']]}"
+            )
+        numbers[tpl["number"]] = str(path)
+        tpl["id"] = file_id("tpl", path)
+        tpl["path"] = path.as_posix()
+        templates[tpl["name"]] = tpl
+    if not templates:
+        raise DataError(f"{directory}: no templates (expected files like 01-inner-monologue.yaml)")
+    return templates
+
+
+def resolve(ref: str, templates: dict[str, dict[str, Any]]) -> str:
+    """A template name from a reference by number, name, title or kind ("1", "monologue")."""
+    key = ref.strip().lower()
+    by = [
+        [n for n, t in templates.items() if key.isdigit() and t["number"] == int(key)],
+        [n for n in templates if n == key],
+        [n for n, t in templates.items() if t["title"].lower() == key],
+        [n for n, t in templates.items() if t["kind"] == key],
+        [n for n, t in templates.items() if key in n or key in t["title"].lower()],
+    ]
+    for hits in by:
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            raise DataError(f"template {ref!r} is ambiguous: it could be {', '.join(sorted(hits))}")
+    known = ", ".join(
+        f"{t['number']} ({n})" for n, t in sorted(templates.items(), key=lambda x: x[1]["number"])
+    )
+    raise DataError(f"unknown template {ref!r}; known templates: {known}")
+
+
+def split_refs(text: str) -> list[str]:
+    return [r for r in (p.strip() for p in re.split(r",|;|\band\b", text)) if r]
+
+
+def load_gold(directory: str | Path, templates: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Hand-written gold examples: few-shot exemplars, and dataset rows with author: human."""
+    gold = []
+    for path in sorted(Path(directory).glob("*.yaml")):
+        item = load_yaml(path)
+        validate("gold", item, str(path))
+        if item["template"] not in templates:
+            raise DataError(f"{path}: unknown template {item['template']!r}")
+        item["path"] = path.as_posix()
+        gold.append(item)
+    return gold

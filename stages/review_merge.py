@@ -1,0 +1,202 @@
+"""review_merge: automated checks + human decisions -> accepted, rejected and pending examples.
+
+Reads  data/generated/examples.jsonl, data/curated/passages.jsonl,
+       data/extracted/documents.jsonl, data/decisions.jsonl (git-tracked), templates/,
+       params `review_merge`
+Writes data/reviewed/accepted.jsonl   what goes on to the dataset
+       data/reviewed/rejected.jsonl   rejected by a person (or replaced by their edit)
+       data/reviewed/pending.jsonl    not reviewed and not let through by the policy
+       data/reviewed/orphans.jsonl    decisions whose example no longer exists
+       metrics/review_merge.json
+
+Every example gets its flags (check, severity, explanation). Decisions apply by example id;
+an edit becomes a new example with `lineage.edited_from`. `unreviewed` decides what happens to
+examples nobody has looked at: `exclude`, or `include_unflagged` (those without error flags).
+Counts reconcile: examples in = accepted + rejected + pending (+ edits added).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from stages.core.checks import check_example, flag, near_duplicates, proper_names
+from stages.core.decisions import read_decisions
+from stages.core.ids import content_id
+from stages.core.jsonl import read_jsonl, write_json, write_jsonl
+from stages.core.log import run_main, say
+from stages.core.params import load_params
+from stages.core.schemas import validate_rows
+from stages.core.templates import load_templates
+
+STAGE = "review_merge"
+OUT = Path("data/reviewed")
+
+
+def source_names(passage: dict[str, Any], doc: dict[str, Any] | None) -> set[str]:
+    names = proper_names(passage["text"])
+    for title in (doc or {}).get("titles", []):
+        names |= {w for w in title.replace("'", " ").split() if w[:1].isupper() and len(w) > 3}
+    return names - {"The", "This", "That", "When", "What"}
+
+
+def apply_edit(example: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
+    edited = copy.deepcopy(example)
+    edited["turns"] = decision["turns"]
+    edited["id"] = content_id(
+        "ex", {"kind": example["kind"], "template": example["template"], "turns": decision["turns"]}
+    )
+    edited["lineage"]["edited_from"] = example["id"]
+    edited["notes"] = sorted(set(example["notes"]) | {f"edited by {decision['reviewer']}"})
+    return edited
+
+
+def agreement(reviewed: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per check: precision and recall of "flagged" against "rejected by a person"."""
+    checks = sorted({f["check"] for e in reviewed for f in e["flags"]})
+    out = {}
+    for check in checks:
+        tp = fp = fn = 0
+        for e in reviewed:
+            flagged = any(f["check"] == check for f in e["flags"])
+            rejected = e["review"]["status"] == "rejected"
+            tp += flagged and rejected
+            fp += flagged and not rejected
+            fn += rejected and not flagged
+        out[check] = {
+            "flagged_rejected": tp,
+            "flagged_accepted": fp,
+            "missed_rejected": fn,
+            "precision": round(tp / (tp + fp), 3) if tp + fp else None,
+            "recall": round(tp / (tp + fn), 3) if tp + fn else None,
+        }
+    return out
+
+
+def main() -> int:
+    params = load_params(STAGE)
+    templates = load_templates(params["templates_dir"])
+    examples = read_jsonl("data/generated/examples.jsonl")
+    passages = {p["id"]: p for p in read_jsonl("data/curated/passages.jsonl")}
+    docs = {d["id"]: d for d in read_jsonl("data/extracted/documents.jsonl")}
+    decisions = read_decisions(params["decisions"])
+    by_id = {e["id"]: e for e in examples}
+    say(STAGE, f"{len(examples)} examples, {len(decisions)} decisions in {params['decisions']}")
+
+    orphans = [d for key, d in decisions.items() if key not in by_id]
+    for d in orphans:
+        say(
+            STAGE,
+            f"WARNING decision for {d['example_id']} ({d['decision']} by {d['reviewer']}) "
+            "matches no example: it changed or was removed (see data/reviewed/orphans.jsonl)",
+        )
+    edits = [
+        apply_edit(by_id[k], d)
+        for k, d in decisions.items()
+        if k in by_id and d["decision"] == "edit"
+    ]
+    everything = examples + [e for e in edits if e["id"] not in by_id]
+    dups = near_duplicates(everything, params["checks"]["near_duplicate_jaccard"])
+    accepted, rejected, pending = [], [], []
+    for ex in sorted(everything, key=lambda e: e["id"]):
+        ex = copy.deepcopy(ex)
+        t = templates.get(ex["template"])
+        if t is None:
+            ex["flags"] = [
+                flag("unknown-template", "error", f"template {ex['template']!r} is gone")
+            ]
+        else:
+            p = passages.get(ex["passage_id"])
+            ex["flags"] = check_example(
+                ex, t, p, source_names(p, docs.get(p["doc_id"])) if p else set(), params["checks"]
+            )
+        if ex["id"] in dups:
+            other, jac = dups[ex["id"]]
+            ex["flags"].append(flag("near-duplicate", "error", f"~{jac:.2f} Jaccard with {other}"))
+        ex["flags"].sort(key=lambda f: (f["check"], f["message"]))
+        decision = decisions.get(ex["id"])
+        errors = [f for f in ex["flags"] if f["severity"] == "error"]
+        if ex["lineage"].get("edited_from") and ex["id"] not in by_id:
+            source = decisions[ex["lineage"]["edited_from"]]
+            ex["review"] = {
+                "status": "accepted",
+                "decision": "edit",
+                "reviewer": source["reviewer"],
+                "note": source.get("note"),
+                "auto": False,
+            }
+            accepted.append(ex)
+        elif decision is None:
+            auto = params["unreviewed"] == "include_unflagged" and not errors
+            ex["review"] = {
+                "status": "accepted" if auto else "pending",
+                "decision": None,
+                "reviewer": None,
+                "note": None,
+                "auto": auto,
+            }
+            (accepted if auto else pending).append(ex)
+        else:
+            status = {"accept": "accepted", "reject": "rejected", "edit": "rejected"}[
+                decision["decision"]
+            ]
+            note = decision.get("note")
+            if decision["decision"] == "edit":
+                note = f"replaced by its edit; {note or ''}".strip("; ")
+            ex["review"] = {
+                "status": status,
+                "decision": decision["decision"],
+                "reviewer": decision["reviewer"],
+                "note": note,
+                "auto": False,
+            }
+            (accepted if status == "accepted" else rejected).append(ex)
+
+    for name, rows in (("accepted", accepted), ("rejected", rejected), ("pending", pending)):
+        validate_rows("example", rows, str(OUT / f"{name}.jsonl"))
+        write_jsonl(OUT / f"{name}.jsonl", rows)
+    write_jsonl(OUT / "orphans.jsonl", orphans, key=lambda d: d["example_id"])
+    reviewed = [e for e in accepted + rejected if not e["review"]["auto"]]
+    all_rows = accepted + rejected + pending
+    write_json(
+        "metrics/review_merge.json",
+        {
+            "examples_in": len(examples),
+            "edits_added": len(everything) - len(examples),
+            "accepted": len(accepted),
+            "accepted_auto": sum(1 for e in accepted if e["review"]["auto"]),
+            "rejected": len(rejected),
+            "pending": len(pending),
+            "orphaned_decisions": len(orphans),
+            "decisions": dict(sorted(Counter(d["decision"] for d in decisions.values()).items())),
+            "flags": dict(
+                sorted(Counter(f["check"] for e in all_rows for f in e["flags"]).items())
+            ),
+            "flagged_examples": sum(1 for e in all_rows if e["flags"]),
+            "per_template": {
+                t: dict(
+                    sorted(
+                        Counter(
+                            e["review"]["status"] for e in all_rows if e["template"] == t
+                        ).items()
+                    )
+                )
+                for t in sorted({e["template"] for e in all_rows})
+            },
+            "per_kind_accepted": dict(sorted(Counter(e["kind"] for e in accepted).items())),
+            "check_agreement": agreement(reviewed),
+        },
+    )
+    say(
+        STAGE,
+        f"{len(accepted)} accepted ({sum(1 for e in accepted if e['review']['auto'])} "
+        f"unreviewed without errors), {len(rejected)} rejected, {len(pending)} pending, "
+        f"{len(orphans)} orphaned decisions",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(STAGE, main)
