@@ -308,6 +308,22 @@ class Typesetter:
         return self.buffer.getvalue()
 
 
+def expected_paragraphs(path: Path) -> list[str]:
+    """What extraction should recover: title page, headings, paragraphs, footnotes, no markup."""
+    book = parse_book(path)
+    out = [book.meta["title"]] if book.meta.get("layout", "novel") == "novel" else []
+    if out:
+        out.append(book.meta["author"])
+    for title, paragraphs in book.chapters:
+        out.append(title)
+        notes = []
+        for p in paragraphs:
+            notes += re.findall(r"\[(\d+)\]", p)
+            out.append(re.sub(r"\[\d+\]", "", p).replace("*", ""))
+        out += [book.notes[n] for n in notes]
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="fail if a committed PDF differs")

@@ -56,6 +56,9 @@ def classify(exc: Exception) -> PdfError:
     """Map pdfminer/pdfplumber exceptions to our error codes."""
     if isinstance(exc, PdfError):
         return exc
+    # pdfplumber wraps pdfminer's exceptions: look at the one inside
+    while exc.args and isinstance(exc.args[0], Exception):
+        exc = exc.args[0]
     name = type(exc).__name__
     text = f"{name}: {exc}".strip()
     if "Password" in name or "Encryption" in name or "encrypt" in str(exc).lower():

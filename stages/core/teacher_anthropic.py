@@ -42,7 +42,9 @@ class AnthropicProvider:
         self._client = None
 
     def sampling(self) -> dict[str, Any]:
-        return {"temperature": self.params["temperature"]}
+        # current models take no sampling params in this SDK; `extra_body` passes any the
+        # chosen model accepts (e.g. {"temperature": 1.0}), and they are part of every key
+        return dict(self.params["extra_body"] or {})
 
     def prices(self) -> dict[str, float]:
         table = self.params["prices"]
@@ -88,9 +90,10 @@ class AnthropicProvider:
         kwargs: dict[str, Any] = {
             "model": self.model,
             "max_tokens": request.max_tokens,
-            "temperature": self.params["temperature"],
             "messages": messages,
         }
+        if self.params["extra_body"]:
+            kwargs["extra_body"] = dict(self.params["extra_body"])
         if request.system:
             kwargs["system"] = [
                 {"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}}
@@ -101,6 +104,8 @@ class AnthropicProvider:
             msg = self.client().messages.create(**kwargs)
         except anthropic.APIError as exc:
             return Response("", "error", error=f"{type(exc).__name__}: {exc}")
+        except ValueError as exc:  # a body that is not the API's JSON (malformed, empty)
+            return Response("", "error", error=f"unreadable response: {type(exc).__name__}: {exc}")
         text = "".join(getattr(b, "text", "") for b in msg.content)
         usage = {
             k: int(getattr(msg.usage, k, 0) or 0)

@@ -1,0 +1,87 @@
+"""Shared fixtures: the repository root, a scratch copy of the project, the stand-in server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# what a copy of the project needs to run the pipeline (no outputs, no venv)
+PROJECT_FILES = [
+    "dvc.yaml",
+    "params.yaml",
+    "pyproject.toml",
+    "stages",
+    "schemas",
+    "templates",
+    "evals",
+    "data/raw",
+    "data/passages.md",
+    "data/decisions.jsonl",
+    "scripts",
+    ".dvcignore",
+]
+
+
+def copy_project(dest: Path) -> Path:
+    for name in PROJECT_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def run(
+    cmd: list[str], cwd: Path, env: dict | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ)
+    full_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{full_env.get('PATH', '')}"
+    full_env["DVC_NO_ANALYTICS"] = "1"
+    full_env.update(env or {})
+    proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        )
+    return proc
+
+
+def init_repo(path: Path) -> Path:
+    """A real git + DVC repository holding a copy of the project."""
+    copy_project(path)
+    run(["git", "init", "-q"], path)
+    run(["git", "config", "user.email", "test@example.com"], path)
+    run(["git", "config", "user.name", "test"], path)
+    run([sys.executable, "-m", "dvc", "init", "-q"], path)
+    run([sys.executable, "-m", "dvc", "config", "core.analytics", "false"], path)
+    run(["git", "add", "-A"], path)
+    run(["git", "commit", "-qm", "init"], path)
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A scratch copy of the project (no git), with cwd set to it."""
+    copy_project(tmp_path)
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    yield tmp_path
+    os.chdir(old)
+
+
+@pytest.fixture
+def standin():
+    from tests.anthropic_standin import StandIn
+
+    with StandIn() as server:
+        yield server

@@ -1,0 +1,112 @@
+"""curate: the passages file people write, located in the books, with clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stages.core.jsonl import DataError, read_jsonl
+from stages.core.passages import read_passages
+from stages.core.textmatch import Locator
+
+BOOK = (
+    "The first thing that came back was not my name but the sound of the sea, a long breath "
+    "drawn in under the floorboards and let out again.\n\nPieces arrived in no order. A blue "
+    "enamel cup. The smell of paraffin. A voice, my mother’s perhaps, saying that the lamp "
+    "must never be let go out."
+)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "passages.md"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_parses_the_format_people_write(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "# My picks\n\nsome notes\n\n## PASSAGE 1: Waking\n"
+        '**Core phenomenology:** fragmented emergence, lost memory\n"""\nThe first thing\n'
+        'that came back\n"""\n**Applicable templates:** 1, 2, 4, 5\n\n'
+        "## Passage 2 - Pieces\nCore phenomenology: memory in fragments\n"
+        '"""Pieces arrived in no order."""\nApplicable templates: monologue and meta-awareness\n',
+    )
+    got = read_passages(path)
+    assert [p["title"] for p in got] == ["Waking", "Pieces"]
+    assert got[0]["text"] == "The first thing\nthat came back"
+    assert got[0]["templates"] == "1, 2, 4, 5"
+    assert got[1]["phenomenology"] == "memory in fragments" and got[1]["number"] == 2
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            '## PASSAGE 1: A\n**Applicable templates:** 1\n"""\nx\n"""\n',
+            r":1: passage 'A' has no '\*\*Core phenomenology",
+        ),
+        (
+            '## PASSAGE 1: A\n**Core phenomenology:** x\n"""\nx\n"""\n',
+            r":1: passage 'A' has no '\*\*Applicable templates",
+        ),
+        (
+            '## PASSAGE 1: A\n**Core phenomenology:** x\n"""\ntext never closed\n**Applicable templates:** 1\n',
+            r":3: the quote opened here",
+        ),
+        (
+            '## PASSAGE 1: A\n**Core phenomenology:** x\n"""\nx\n"""\n**Applicable templates:** 1\n'
+            '## PASSAGE 2: a\n**Core phenomenology:** x\n"""\ny\n"""\n**Applicable templates:** 1\n',
+            r":7: duplicate title 'a' \(also at line 1\)",
+        ),
+    ],
+)
+def test_problems_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        read_passages(write(tmp_path, text))
+
+
+def test_locates_a_copy_with_other_quotes_dashes_and_line_breaks() -> None:
+    loc = Locator({"doc_a": BOOK, "doc_b": "Something else entirely, about the weather today."})
+    typed = (
+        "Pieces arrived in no order.  A blue\nenamel cup. The smell of paraffin. A voice, "
+        "my mother's perhaps, saying that the lamp must never be let go out."
+    )
+    m = loc.locate(typed)
+    assert m is not None and m.source == "doc_a" and m.score == 1.0
+    assert BOOK[m.start : m.end].startswith("Pieces arrived") and BOOK[m.start : m.end].endswith(
+        "go out."
+    )
+    # a few characters differ (a typo, a dropped word): still found, with a score below 1
+    m = loc.locate(
+        "Pieces arived in no order. A blue enamel cup. The smell of parafin. A voice, "
+        "my mother's perhaps, saying the lamp must never be let go out."
+    )
+    assert m is not None and 0.9 < m.score < 1.0 and BOOK[m.start : m.end].startswith("Pieces")
+
+
+def test_stage_finds_every_sample_passage_and_fails_clearly_on_unknown(project: Path) -> None:
+    subprocess.run([sys.executable, "-m", "stages.extract"], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "stages.curate"], check=True, capture_output=True)
+    rows = read_jsonl("data/curated/passages.jsonl")
+    assert len(rows) == 6 and all(r["match_score"] > 0.99 for r in rows)
+    assert all(r["id"].startswith("psg_") and r["paragraph_ids"] for r in rows)
+    joy = next(r for r in rows if r["title"] == "Unaccountable joy")
+    assert joy["page_start"] == 5 and joy["doc"].endswith("lamp-keepers-winter.pdf")
+
+    md = Path("data/passages.md")
+    md.write_text(
+        md.read_text() + "\n## PASSAGE 7: Not in any book\n**Core phenomenology:** x\n"
+        '"""\nThe spaceship drifted past the moons of a planet nobody had named, humming.\n'
+        '"""\n**Applicable templates:** 9\n'
+    )
+    proc = subprocess.run([sys.executable, "-m", "stages.curate"], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "unknown template '9'" in proc.stderr and "Not in any book" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    md.write_text(md.read_text().replace("templates:** 9", "templates:** 1"))
+    proc = subprocess.run([sys.executable, "-m", "stages.curate"], capture_output=True, text=True)
+    assert proc.returncode == 1 and "not found in the extracted text" in proc.stderr

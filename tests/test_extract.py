@@ -1,0 +1,149 @@
+"""extract: book-grade text from the typeset sample, and bad PDFs reported, never fatal to others."""
+
+from __future__ import annotations
+
+import difflib
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pdfplumber
+import pytest
+
+from scripts import make_sample_pdfs as books
+from stages.core import pdf_layout
+from stages.core.jsonl import read_jsonl
+from tests.conftest import ROOT
+
+
+def extract(path: Path) -> list[dict]:
+    with pdfplumber.open(path) as pdf:
+        pages = []
+        for i, page in enumerate(pdf.pages):
+            r = pdf_layout.page_lines(page, i + 1)
+            r["height"] = float(page.height)
+            pages.append(r)
+        meta = pdf.metadata
+    return pdf_layout.paragraphs(pages, (meta.get("Title", ""), meta.get("Author", "")))
+
+
+def quality(truth: list[str], got: list[str]) -> dict[str, float]:
+    """Character error rate (edit operations from difflib, an upper bound on Levenshtein),
+    paragraph boundary F1 (paragraphs identified by their first six words)."""
+    t, g = "\n".join(truth), "\n".join(got)
+    ops = difflib.SequenceMatcher(None, t, g, autojunk=False).get_opcodes()
+    edits = sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in ops if op != "equal")
+    starts = lambda ps: {" ".join(p.split()[:6]) for p in ps}  # noqa: E731
+    ts, gs = starts(truth), starts(got)
+    precision, recall = len(ts & gs) / len(gs), len(ts & gs) / len(ts)
+    return {"cer": edits / len(t), "f1": 2 * precision * recall / (precision + recall)}
+
+
+@pytest.mark.parametrize(
+    "book", sorted((ROOT / "data/sample/books").glob("*.md")), ids=lambda p: p.stem
+)
+def test_sample_books_extract_like_the_source(book: Path) -> None:
+    truth = books.expected_paragraphs(book)
+    paras = extract(ROOT / "data/raw" / f"{book.stem}.pdf")
+    got = [p["text"] for p in paras]
+    q = quality(truth, got)
+    assert q["cer"] < 0.01, q
+    assert q["f1"] == 1.0, q
+    title = books.parse_book(book).meta["title"]
+    for p in paras:
+        if p["kind"] == "paragraph":
+            # no running head or page number inside running text
+            assert title not in p["text"]
+            assert not re.search(r"(^|\s)\d{1,3}(\s|$)", p["text"]), p["text"]
+    # hyphenation: every word broken at a line end is joined; real compounds keep their hyphen
+    words = set(re.findall(r"[A-Za-z’'-]+", " ".join(got)))
+    expected = set(re.findall(r"[A-Za-z’'-]+", " ".join(truth)))
+    assert words == expected, (words - expected, expected - words)
+    assert [p["kind"] for p in paras].count("heading") >= len(books.parse_book(book).chapters)
+
+
+def test_footnotes_kept_apart() -> None:
+    paras = extract(ROOT / "data/raw/on-attending.pdf")
+    notes = [p for p in paras if p["kind"] == "footnote"]
+    assert len(notes) == 1 and notes[0]["notes"] == ["1"]
+    assert notes[0]["text"].startswith("The observation is an old one.")
+    marked = [p for p in paras if p["kind"] == "paragraph" and p["notes"] == ["1"]]
+    assert len(marked) == 1 and marked[0]["text"].endswith("claims only to report.")
+
+
+def test_joins_hyphenated_words_and_keeps_compounds() -> None:
+    vocab = {"tenderness": 3, "self-awareness": 2}
+    from collections import Counter
+
+    v = Counter(vocab)
+    assert pdf_layout._join("a curious tender-", "ness in me", v) == "a curious tenderness in me"
+    assert pdf_layout._join("my self-", "awareness grew", v) == "my self-awareness grew"
+    assert pdf_layout._join("a half-", "remembered tune", Counter()) == "a half-remembered tune"
+    assert pdf_layout._join("the sensa-", "tion of", Counter()) == "the sensation of"
+    assert pdf_layout._join("soft\u00ad", "ware", Counter()) == "software"
+    assert pdf_layout.clean("ﬁne ﬂoor") == "fine floor"
+
+
+def bad_pdfs(folder: Path) -> None:
+    from PIL import Image
+    from reportlab.pdfgen.canvas import Canvas
+
+    (folder / "corrupt.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage\n%%EOF")
+    (folder / "empty.pdf").write_bytes(b"")
+    c = Canvas(str(folder / "encrypted.pdf"), encrypt="secret", invariant=1)
+    c.drawString(72, 720, "A secret page of text.")
+    c.save()
+    img = Image.new("RGB", (200, 100), "white")
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    buf.seek(0)
+    from reportlab.lib.utils import ImageReader
+
+    c = Canvas(str(folder / "scan with spaces é.pdf"), invariant=1)
+    c.drawImage(ImageReader(buf), 72, 500, 300, 150)
+    c.save()
+
+
+def test_bad_pdfs_are_reported_and_good_ones_extracted(project: Path) -> None:
+    bad_pdfs(project / "data/raw")
+    proc = subprocess.run([sys.executable, "-m", "stages.extract"], capture_output=True, text=True)
+    assert proc.returncode == 3, proc.stderr  # strict: says something failed, after writing
+    docs = {Path(d["path"]).name: d for d in read_jsonl("data/extracted/documents.jsonl")}
+    assert docs["corrupt.pdf"]["error"]["code"] == "corrupt"
+    assert docs["empty.pdf"]["error"]["code"] == "empty"
+    assert docs["encrypted.pdf"]["error"]["code"] == "encrypted"
+    assert docs["scan with spaces é.pdf"]["error"]["code"] == "image-only"
+    assert "OCR" in docs["scan with spaces é.pdf"]["error"]["hint"]
+    assert sum(d["status"] == "ok" for d in docs.values()) == 3
+    report = Path("data/extracted/report.md").read_text()
+    assert "**encrypted**" in report and "qpdf" in report
+    metrics = json.loads(Path("metrics/extract.json").read_text())
+    assert metrics["documents_failed"] == {
+        "corrupt": 1,
+        "empty": 1,
+        "encrypted": 1,
+        "image-only": 1,
+    }
+    assert "ERROR" in proc.stderr and "Traceback" not in proc.stderr
+    # not strict: the run goes on with the good PDFs
+    Path("params.yaml").write_text(
+        Path("params.yaml").read_text().replace("strict: true", "strict: false")
+    )
+    assert (
+        subprocess.run([sys.executable, "-m", "stages.extract"], capture_output=True).returncode
+        == 0
+    )
+
+
+def test_only_changed_pdfs_are_reanalysed(project: Path) -> None:
+    subprocess.run([sys.executable, "-m", "stages.extract"], check=True, capture_output=True)
+    cache = sorted(Path("data/cache/extract").glob("*.json"))
+    assert len(cache) == 3
+    before = {p: p.stat().st_mtime_ns for p in cache}
+    first = Path("data/extracted/paragraphs.jsonl").read_bytes()
+    subprocess.run([sys.executable, "-m", "stages.extract"], check=True, capture_output=True)
+    assert {p: p.stat().st_mtime_ns for p in cache} == before  # read from the cache, not rewritten
+    assert Path("data/extracted/paragraphs.jsonl").read_bytes() == first
