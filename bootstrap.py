@@ -83,6 +83,9 @@ def fast_blas() -> None:
     if sys.platform != "linux":
         return
     report = probe_blas()
+    if os.environ.get("INNERLIFE_BLAS"):
+        say(f"INNERLIFE_BLAS is set: {report.replace(chr(10), '; ')}")
+        return
     if report.startswith("OpenBLAS"):
         say(f"fast path: {report.replace(chr(10), '; ')}")
         return
