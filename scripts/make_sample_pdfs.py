@@ -8,7 +8,10 @@ new pages, italics, a title page, and a footnote at the foot of its page.
 
 Source format: a `---` front matter block (title, author, layout, optional subtitle),
 `# ` chapter headings, blank-line separated paragraphs, `*italic*` spans, footnote
-markers `[n]` and footnote paragraphs starting with `[n] `.
+markers `[n]` and footnote paragraphs starting with `[n] `, `> ` block quotes and `* * *`
+scene breaks. Optional front matter for harder layouts (used by the tests): `columns: 2`,
+`dropcap: true`, `font: vera` (a TrueType font set with fi/fl ligature glyphs),
+`heads: smallcaps` (running heads in capitals of two sizes).
 
 Output is byte-reproducible (ReportLab's invariant mode). Run:
     python scripts/make_sample_pdfs.py            # all books
@@ -37,7 +40,34 @@ INNER, OUTER, TOP, BOTTOM = 58.0, 46.0, 64.0, 62.0
 BODY_SIZE, LEADING, INDENT = 11.0, 14.2, 14.0
 NOTE_SIZE, NOTE_LEADING = 8.5, 10.6
 FONTS = {False: "Times-Roman", True: "Times-Italic"}
+LIGATURES = False
 HYPHENATOR = pyphen.Pyphen(lang="en_US")
+GUTTER = 18.0
+
+
+def use_font(name: str) -> None:
+    """Switch the body font: Times (PDF base font) or Vera (TrueType, set with ligatures)."""
+    global LIGATURES
+    if name == "vera":
+        import reportlab
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.ttfonts import TTFont
+
+        fonts = Path(reportlab.__file__).parent / "fonts"
+        pdfmetrics.registerFont(TTFont("Vera", str(fonts / "Vera.ttf")))
+        pdfmetrics.registerFont(TTFont("VeraIt", str(fonts / "VeraIt.ttf")))
+        FONTS.update({False: "Vera", True: "VeraIt"})
+        LIGATURES = True
+    else:
+        FONTS.update({False: "Times-Roman", True: "Times-Italic"})
+        LIGATURES = False
+
+
+def shown(text: str) -> str:
+    """The glyphs set for `text`: fi and fl become ligatures in fonts that have them."""
+    if LIGATURES:
+        text = text.replace("fi", "\ufb01").replace("fl", "\ufb02")  # the two Vera has
+    return text
 
 
 @dataclass
@@ -51,7 +81,8 @@ class Word:
 class Line:
     words: list[Word]
     last: bool  # last line of its paragraph: set ragged, not justified
-    indent: float = 0.0
+    indent: float = 0.0  # from the left edge of the column
+    measure: float = 0.0  # width this line is justified to
 
 
 @dataclass
@@ -94,7 +125,7 @@ def words_of(paragraph: str) -> list[Word]:
 
 
 def width(word: Word, size: float = BODY_SIZE) -> float:
-    w = stringWidth(word.text, FONTS[word.italic], size)
+    w = stringWidth(shown(word.text), FONTS[word.italic], size)
     if word.note:
         w += stringWidth(word.note, "Times-Roman", size * 0.6)
     return w
@@ -128,32 +159,53 @@ def split_word(word: Word, room: float, size: float) -> tuple[Word, Word] | None
     return None
 
 
-def break_lines(words: list[Word], measure: float, indent: float, size: float) -> list[Line]:
-    """Greedy justified line breaking with hyphenation (good enough for a sample)."""
+def break_lines(
+    words: list[Word],
+    measure: float,
+    indent: float,
+    size: float,
+    hang: tuple[float, int] = (0.0, 0),
+    offset: float = 0.0,
+) -> list[Line]:
+    """Greedy justified line breaking with hyphenation (good enough for a sample).
+
+    `indent` is the first line's; `hang` indents the first n lines (beside a drop cap);
+    `offset` indents every line on both sides (a block quote).
+    """
     space = stringWidth(" ", "Times-Roman", size)
     lines: list[Line] = []
     current: list[Word] = []
-    used = indent
+
+    def left(i: int) -> float:
+        return offset + (indent if i == 0 else 0.0) + (hang[0] if i < hang[1] else 0.0)
+
+    def close(last: bool) -> None:
+        i = len(lines)
+        lines.append(Line(current, last, left(i), measure - offset - left(i)))
+
+    used = 0.0
+    measure_i = measure - offset - left(0)
     queue = list(words)
     while queue:
         word = queue.pop(0)
         need = width(word, size) + (space if current else 0)
         # justified spaces may shrink to 80% of their natural width, as in real books
         shrink = 0.2 * space * len(current)
-        if used + need <= measure + shrink:
+        if used + need <= measure_i + shrink:
             current.append(word)
             used += need
             continue
-        room = measure + shrink - used - (space if current else 0)
+        room = measure_i + shrink - used - (space if current else 0)
         parts = split_word(word, room, size)
         if parts:
             current.append(parts[0])
             queue.insert(0, parts[1])
         else:
             queue.insert(0, word)
-        lines.append(Line(current, last=False, indent=indent if not lines else 0.0))
+        close(last=False)
         current, used = [], 0.0
-    lines.append(Line(current, last=True, indent=indent if not lines else 0.0))
+        measure_i = measure - offset - left(len(lines))
+    close(last=True)
     return lines
 
 
@@ -166,22 +218,45 @@ class Typesetter:
         self.canvas.setAuthor(book.meta["author"])
         self.page = 0
         self.layout = book.meta.get("layout", "novel")
+        self.columns = int(book.meta.get("columns", 1))
+        self.column = 0
+        use_font(book.meta.get("font", "times"))
 
     # -- page furniture ---------------------------------------------------------------
-    def left_margin(self) -> float:
+    def page_left(self) -> float:
         return INNER if self.page % 2 == 1 else OUTER
 
-    def measure(self) -> float:
+    def text_width(self) -> float:
         return PAGE_W - INNER - OUTER
+
+    def left_margin(self) -> float:
+        return self.page_left() + self.column * (self.measure() + GUTTER)
+
+    def measure(self) -> float:
+        return (self.text_width() - GUTTER * (self.columns - 1)) / self.columns
 
     def new_page(self, chapter: str, opening: bool) -> None:
         if self.page:
             self.canvas.showPage()
         self.page += 1
-        c, left, right = self.canvas, self.left_margin(), self.left_margin() + self.measure()
+        self.column = 0
+        c, left, right = self.canvas, self.left_margin(), self.page_left() + self.text_width()
         folio = str(self.page)
         head = self.book.meta["title"] if self.page % 2 == 0 else chapter
-        if self.layout == "novel":
+        if self.book.meta.get("heads") == "smallcaps":
+            # capitals of two sizes, as small caps come out of many typeset books
+            if not opening:
+                x = (left + right) / 2 - 60
+                for word in head.upper().split():
+                    c.setFont("Times-Roman", 9)
+                    c.drawString(x, PAGE_H - 40, word[0])
+                    x += stringWidth(word[0], "Times-Roman", 9)
+                    c.setFont("Times-Roman", 7)
+                    c.drawString(x, PAGE_H - 40, word[1:])
+                    x += stringWidth(word[1:] + " ", "Times-Roman", 7) + 2
+            c.setFont("Times-Roman", 9.5)
+            c.drawCentredString((left + right) / 2, 36, folio)
+        elif self.layout == "novel":
             if not opening:
                 c.setFont("Times-Italic", 9)
                 c.drawCentredString((left + right) / 2, PAGE_H - 40, head)
@@ -232,12 +307,12 @@ class Typesetter:
         gaps = len(line.words) - 1
         space = stringWidth(" ", "Times-Roman", size)
         if not line.last and gaps:
-            space = (self.measure() - line.indent - natural) / gaps
+            space = (line.measure - natural) / gaps
         notes = []
         for w in line.words:
             c.setFont(FONTS[w.italic], size)
-            c.drawString(x, y, w.text)
-            x += stringWidth(w.text, FONTS[w.italic], size)
+            c.drawString(x, y, shown(w.text))
+            x += stringWidth(shown(w.text), FONTS[w.italic], size)
             if w.note:
                 c.setFont("Times-Roman", size * 0.6)
                 c.drawString(x, y + size * 0.38, w.note)
@@ -266,12 +341,27 @@ class Typesetter:
     def chapter(self, title: str, paragraphs: list[str]) -> None:
         self.new_page(title, opening=True)
         self.canvas.setFont("Times-Bold", 15)
-        self.canvas.drawCentredString(self.left_margin() + self.measure() / 2, PAGE_H - 150, title)
-        y = PAGE_H - 195
+        self.canvas.drawCentredString(self.page_left() + self.text_width() / 2, PAGE_H - 150, title)
+        y = top = PAGE_H - 195
         pending_notes: list[str] = []
         for i, paragraph in enumerate(paragraphs):
-            words = words_of(paragraph)
-            lines = break_lines(words, self.measure(), 0.0 if i == 0 else INDENT, BODY_SIZE)
+            if paragraph == "* * *":  # a scene break, centred in the column
+                y -= LEADING / 2
+                self.canvas.setFont(FONTS[False], BODY_SIZE)
+                self.canvas.drawCentredString(self.left_margin() + self.measure() / 2, y, "* * *")
+                y -= LEADING * 1.5
+                continue
+            quote = paragraph.startswith("> ")
+            words = words_of(paragraph[2:] if quote else paragraph)
+            hang = (0.0, 0)
+            if i == 0 and self.book.meta.get("dropcap") and not quote:
+                hang = self.drop_cap(words, y)
+            indent = 0.0 if i == 0 or quote or paragraphs[i - 1] == "* * *" else INDENT
+            lines = break_lines(
+                words, self.measure(), indent, BODY_SIZE, hang, offset=24.0 if quote else 0.0
+            )
+            if quote:
+                y -= LEADING / 2
             for line in lines:
                 note_room = sum(
                     (
@@ -285,12 +375,27 @@ class Typesetter:
                     if pending_notes:
                         self.draw_notes(pending_notes)
                         pending_notes = []
-                    self.new_page(title, opening=False)
-                    y = PAGE_H - TOP - 12
+                    if self.column + 1 < self.columns:
+                        self.column += 1
+                    else:
+                        self.new_page(title, opening=False)
+                        top = PAGE_H - TOP - 12
+                    y = top
                 pending_notes += self.draw_line(line, y, BODY_SIZE)
                 y -= LEADING
+            if quote:
+                y -= LEADING / 2
         if pending_notes:
             self.draw_notes(pending_notes)
+
+    def drop_cap(self, words: list[Word], y: float) -> tuple[float, int]:
+        """Set the first letter three lines tall; the first three lines run beside it."""
+        first = words[0]
+        letter, words[0] = first.text[0], Word(first.text[1:], first.italic, first.note)
+        size = LEADING * 2 + BODY_SIZE * 0.75
+        self.canvas.setFont(FONTS[False], size)
+        self.canvas.drawString(self.left_margin(), y - 2 * LEADING, letter)
+        return stringWidth(letter, FONTS[False], size) + 3.0, 3
 
     def render(self) -> bytes:
         if self.layout == "novel":
@@ -318,8 +423,10 @@ def expected_paragraphs(path: Path) -> list[str]:
         out.append(title)
         notes = []
         for p in paragraphs:
+            if p == "* * *":
+                continue
             notes += re.findall(r"\[(\d+)\]", p)
-            out.append(re.sub(r"\[\d+\]", "", p).replace("*", ""))
+            out.append(re.sub(r"\[\d+\]", "", p.removeprefix("> ")).replace("*", ""))
         out += [book.notes[n] for n in notes]
     return out
 

@@ -147,3 +147,40 @@ def test_only_changed_pdfs_are_reanalysed(project: Path) -> None:
     subprocess.run([sys.executable, "-m", "stages.extract"], check=True, capture_output=True)
     assert {p: p.stat().st_mtime_ns for p in cache} == before  # read from the cache, not rewritten
     assert Path("data/extracted/paragraphs.jsonl").read_bytes() == first
+
+
+HARD = {
+    # two columns, running heads in capitals of two sizes, a footnote
+    "columns": "---\ntitle: Two Columns\nauthor: A. Tester\nlayout: essays\ncolumns: 2\nheads: smallcaps\n---\n",
+    # a drop cap, a TrueType font set with fi/fl ligatures, a block quote, a scene break
+    "dropcap": "---\ntitle: Drop Caps\nauthor: B. Tester\nlayout: novel\ndropcap: true\nfont: vera\n---\n",
+}
+EXTRA = (
+    "\n\n> I have learned to distrust the urge to settle the question quickly, the quiet "
+    "insistence of a self-assured and well-meaning voice that finishes every sentence for me.\n\n"
+    "After the quotation the ordinary voice resumes, a little embarrassed by its own "
+    "self-awareness, and goes on with the afternoon as if nothing had been said.\n\n* * *\n\n"
+    "Later, in a different room, the difficult feeling returned, fluent and unhurried, "
+    "and I let it find its place among the furniture of the evening.\n"
+)
+
+
+@pytest.mark.parametrize("name", sorted(HARD))
+def test_hard_layouts(tmp_path: Path, name: str) -> None:
+    body = (ROOT / "data/sample/books/on-attending.md").read_text().split("---\n", 2)[2]
+    chapters = body.split("\n# ")
+    chapters[1] = chapters[1].rstrip() + EXTRA  # the extra paragraphs end the first chapter
+    src = tmp_path / f"{name}.md"
+    src.write_text(HARD[name] + "\n# ".join(chapters))
+    pdf = tmp_path / f"{name}.pdf"
+    pdf.write_bytes(books.Typesetter(books.parse_book(src)).render())
+    books.use_font("times")
+    truth = books.expected_paragraphs(src)
+    paras = extract(pdf)
+    got = [p["text"] for p in paras if p["kind"] != "footnote"]
+    q = quality([t for t in truth if not t.startswith("The observation is an old one")], got)
+    assert q["cer"] < 0.01 and q["f1"] == 1.0, (q, got)
+    text = " ".join(got)
+    assert "self-awareness" in text and "self-assured" in text and "well-meaning" in text
+    assert "difficult" in text and "fluent" in text  # ligature glyphs come back as letters
+    assert "* * *" not in text and "TWO COLUMNS" not in text.upper().replace("TWO COLUMNS'", "")

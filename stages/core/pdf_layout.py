@@ -32,6 +32,7 @@ FOLIO = re.compile(
     re.IGNORECASE,
 )
 CID = re.compile(r"\(cid:\d+\)")
+SCENE_BREAK = re.compile(r"^[\s*•·⁂~#§◆◇✦-]{1,20}$")
 # Prefixes that form real hyphenated compounds: kept when the document gives no evidence.
 COMPOUND_PREFIXES = {"self", "half", "well", "ill", "all", "non", "quasi", "semi", "ex", "anti"}
 
@@ -45,24 +46,36 @@ def clean(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- step 1
-def _gutter(words: list[dict], width: float) -> float | None:
-    """x of an empty vertical strip in the middle third that splits the text in two."""
-    body = [w for w in words if w["x1"] - w["x0"] < width * 0.45]
-    if len(body) < 40:
+def _gutter(words: list[dict], width: float, body: float) -> tuple[float, float] | None:
+    """(x, half width) of an empty vertical strip in the middle third that splits the
+    body text in two, judged on body-size words only (headings and notes may cross it)."""
+    text = [w for w in words if abs(w["size"] - body) < 0.5 and w["x1"] - w["x0"] < width * 0.45]
+    if len(text) < 40:
         return None
     step = 2.0
     lo, hi = int(width * 0.33 / step), int(width * 0.67 / step)
     cover = [0] * (hi + 1)
-    for w in body:
+    for w in text:
         for b in range(max(lo, int(w["x0"] / step)), min(hi, int(w["x1"] / step)) + 1):
             cover[b] += 1
-    empty = [b for b in range(lo, hi + 1) if cover[b] == 0]
+    empty = [b for b in range(lo, hi + 1) if cover[b] <= 1]  # a stray word may cross it
     if not empty:
         return None
-    x = statistics.median(empty) * step
-    left = sum(1 for w in body if w["x1"] <= x)
-    right = sum(1 for w in body if w["x0"] >= x)
-    return x if min(left, right) >= 0.25 * len(body) else None
+    # the widest run of empty bins
+    runs, run = [], [empty[0]]
+    for b in empty[1:]:
+        if b == run[-1] + 1:
+            run.append(b)
+        else:
+            runs.append(run)
+            run = [b]
+    runs.append(run)
+    best = max(runs, key=len)
+    x, half = (best[0] + best[-1] + 1) / 2 * step, len(best) * step / 2
+    left = sum(1 for w in text if w["x1"] <= x)
+    right = sum(1 for w in text if w["x0"] >= x)
+    enough = min(left, right) >= max(8, 0.08 * len(text))  # a short last column counts too
+    return (x, half) if half >= 0.4 * body and enough else None
 
 
 def _cluster(words: list[dict]) -> list[list[dict]]:
@@ -130,6 +143,23 @@ def _line(words: list[dict], page_no: int, column: int) -> Line:
     }
 
 
+def _two_columns(words: list[dict], body: float, page_no: int, x: float, half: float) -> list[Line]:
+    """Lines of a two-column page in reading order: a line that crosses the gutter (a
+    heading, a running head, a note) separates bands; within a band the left column is read
+    before the right one."""
+    out: list[Line] = []
+    band: dict[int, list[Line]] = {0: [], 1: []}
+    for ws in _group_lines(words, body):
+        if any(w["x0"] < x + half / 2 and w["x1"] > x - half / 2 for w in ws):
+            out += band[0] + band[1] + [_line(ws, page_no, 0)]
+            band = {0: [], 1: []}
+            continue
+        for c, part in enumerate(([w for w in ws if w["x1"] <= x], [w for w in ws if w["x1"] > x])):
+            if part:
+                band[c].append(_line(part, page_no, c))
+    return out + band[0] + band[1]
+
+
 def page_lines(page: Any, page_no: int) -> dict[str, Any]:
     """Lines of one pdfplumber page, in reading order, plus per-page flags."""
     words = page.extract_words(
@@ -149,26 +179,27 @@ def page_lines(page: Any, page_no: int) -> dict[str, Any]:
         and (len(w["text"]) == 1 and w["text"].isalpha() or CID.fullmatch(w["text"]))
     ]
     words = [w for w in words if w not in drops]
-    gutter = _gutter(words, float(page.width))
-    if gutter is not None:
-        flags.append("two-column")
-        columns = [[w for w in words if w["x1"] <= gutter], [w for w in words if w["x1"] > gutter]]
+    gutter = _gutter(words, float(page.width), body)
+    if gutter is None:
+        lines = [_line(ws, page_no, 0) for ws in _group_lines(words, body)]
     else:
-        columns = [words]
-    lines = [
-        _line(ws, page_no, c) for c, col in enumerate(columns) for ws in _group_lines(col, body)
-    ]
+        flags.append("two-column")
+        lines = _two_columns(words, body, page_no, *gutter)
     for d in drops:
         if CID.fullmatch(d["text"]):
             flags.append("drop-cap-unreadable")
             continue
+        # the lines whose baselines run beside the letter: the first gets it back, and all of
+        # them count as flush with the text block (their indent is the letter's width)
         beside = [
-            ln for ln in lines if ln["x0"] > d["x1"] - 1 and ln["top"] >= d["top"] - 0.5 * body
+            ln for ln in lines
+            if ln["x0"] > d["x1"] - 1 and d["top"] <= ln["bottom"] <= d["bottom"] + 0.5 * body
         ]
         if beside:
             first = min(beside, key=lambda ln: ln["top"])
-            first["text"] = d["text"] + first["text"]
-            first["x0"] = d["x0"]
+            first["dropcap"] = d["text"]  # joined to the text in paragraphs(), which knows words
+            for ln in beside:
+                ln["x0"] = d["x0"]
             flags.append("drop-cap")
     if any(CID.search(ln["text"]) for ln in lines):
         flags.append("cid-glyphs")
@@ -292,14 +323,30 @@ def _join(text: str, nxt: str, vocab: Counter) -> str:
     return text + " " + nxt
 
 
-def _is_heading(ln: Line, prev: Line | None, nxt: Line | None, body: float, leading: float) -> bool:
+def _with_drop_cap(letter: str, text: str, vocab: Counter) -> str:
+    """'M' + 'ost of us' -> 'Most of us'; 'A' + 'mood is' -> 'A mood is' (a one-letter word)."""
+    head = text.split(" ", 1)[0]
+    word = re.sub(r"[^A-Za-z’']", "", head).lower()
+    if letter.upper() in "AI" and vocab[word] > vocab[(letter + word).lower()]:
+        return f"{letter} {text}"
+    return letter + text
+
+
+def _is_heading(
+    ln: Line, prev: Line | None, nxt: Line | None, body: float, leading: float, centered: bool
+) -> bool:
+    """Larger type; or a short line set apart above and below that is bold, in capitals
+    (small caps come out as capitals of two sizes), or centered."""
     if ln["size"] >= 1.15 * body:
         return True
-    if not ln["bold"] or len(ln["text"]) > 90:
+    text = ln["text"]
+    if len(text) > 90 or text[-1:] in ",;":
         return False
     before = prev is None or ln["top"] - prev["bottom"] > 0.9 * leading
     after = nxt is None or nxt["top"] - ln["bottom"] > 0.9 * leading
-    return before and after
+    letters = [c for c in text if c.isalpha()]
+    capitals = len(letters) >= 2 and all(c.isupper() for c in letters)
+    return before and after and (ln["bold"] or capitals or (centered and len(text.split()) <= 8))
 
 
 def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str, Any]]:
@@ -325,42 +372,59 @@ def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str
     prev_body: Line | None = None
     last_heading: Line | None = None
 
+    notes: list[dict[str, Any]] = []  # footnotes waiting for the paragraph in progress
+
     def close() -> None:
         nonlocal current
         if current is not None and current["text"].strip():
             current["text"] = re.sub(r"\s+", " ", current["text"]).strip()
             out.append(current)
         current = None
+        out.extend(notes)
+        notes.clear()
 
     for pi, p in enumerate(pages):
+        # page_lines gives reading order (columns included)
         lines = [ln for li, ln in enumerate(p["lines"]) if (pi, li) not in furniture]
-        lines.sort(key=lambda ln: (ln["column"], ln["top"]))
-        body_lines = [ln for ln in lines if ln["size"] >= 0.9 * body]
-        left = min((ln["x0"] for ln in body_lines), default=0.0)
-        right = max((ln["x1"] for ln in body_lines), default=0.0)
-        last_body_bottom = max(
-            (ln["bottom"] for ln in body_lines if ln["size"] < 1.15 * body), default=0.0
-        )
+        body_lines = [ln for ln in lines if 0.9 * body <= ln["size"] < 1.15 * body]
+        # text block edges per column (recto and verso pages have different margins)
+        edges = {
+            c: (min(ln["x0"] for ln in body_lines if ln["column"] == c),
+                max(ln["x1"] for ln in body_lines if ln["column"] == c))
+            for c in {ln["column"] for ln in body_lines}
+        }
+        # footnotes sit below the body text of their column
+        last_body_bottom = {
+            c: max(ln["bottom"] for ln in body_lines if ln["column"] == c) for c in edges
+        }
         for i, ln in enumerate(lines):
             prev = lines[i - 1] if i else None
             nxt = lines[i + 1] if i + 1 < len(lines) else None
-            if ln["size"] < 0.9 * body and ln["top"] > last_body_bottom:
-                # footnote area: a new note starts at a marker
+            if ln.get("dropcap"):
+                ln = ln | {"text": _with_drop_cap(ln["dropcap"], ln["text"], vocab)}
+            if ln["size"] < 0.9 * body and ln["top"] > last_body_bottom.get(ln["column"], 0.0):
+                # footnote area: a new note starts at a marker; notes never interrupt the
+                # paragraph in progress (it may go on in the next column or on the next page)
                 m = re.match(r"^([0-9]{1,3}|[*†‡§¶]{1,3})[.)]?\s+(.*)", ln["text"])
-                if m or current is None or current["kind"] != "footnote":
-                    close()
-                    current = {
+                if m or not notes:
+                    notes.append({
                         "kind": "footnote",
                         "text": m.group(2) if m else ln["text"],
                         "page_start": p["page"],
                         "page_end": p["page"],
                         "chapter": chapter,
                         "notes": [m.group(1)] if m else [],
-                    }
+                    })
                 else:
-                    current["text"] = _join(current["text"], ln["text"], vocab)
+                    notes[-1]["text"] = _join(notes[-1]["text"], ln["text"], vocab)
                 continue
-            if _is_heading(ln, prev, nxt, body, leading):
+            left, right = edges.get(ln["column"], (ln["x0"], ln["x1"]))
+            centered = ln["x0"] - left > 2 * body and right - ln["x1"] > 2 * body
+            if SCENE_BREAK.match(ln["text"]) and centered:
+                close()  # "* * *" and the like: a break between paragraphs, not text
+                prev_body = None
+                continue
+            if _is_heading(ln, prev, nxt, body, leading, centered):
                 if (
                     current is not None
                     and current["kind"] == "heading"
@@ -384,26 +448,23 @@ def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str
                 prev_body = None
                 continue
             last_heading = None
-            indent = ln["x0"] - (
-                left
-                if ln["column"] == 0 or len({x["column"] for x in lines}) == 1
-                else min(x["x0"] for x in lines if x["column"] == ln["column"])
+            same_block = (
+                prev_body is not None
+                and prev_body["page"] == ln["page"]
+                and prev_body["column"] == ln["column"]
             )
+            # first-line indents count against the line above (so block quotes, indented as a
+            # whole, stay one paragraph), or against the text block at the top of a column
+            indent = ln["x0"] - (prev_body["x0"] if same_block else left)
             starts = (
                 current is None
                 or current["kind"] != "paragraph"
                 or 0.5 * body < indent < 8 * body
-                or (
-                    prev_body is not None
-                    and prev_body["page"] == ln["page"]
-                    and ln["top"] - prev_body["bottom"] > 1.0 * leading
-                )
-                or (
-                    prev_body is not None
-                    and right - prev_body["x1"] > 2 * body
-                    and prev_body["text"][-1:] in '.!?:"”’'
-                )
+                or (same_block and ln["top"] - prev_body["bottom"] > 1.0 * leading)
+                or (prev_body is not None and prev_body["short"]
+                    and prev_body["text"][-1:] in '.!?:"”’')
             )
+            ln["short"] = right - ln["x1"] > 2 * body
             if starts:
                 close()
                 current = {
@@ -419,6 +480,5 @@ def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str
                 current["page_end"] = p["page"]
                 current["notes"] += ln["notes"]
             prev_body = ln
-            right = max(right, ln["x1"])
     close()
     return out
