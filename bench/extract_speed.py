@@ -56,8 +56,9 @@ def ours_parallel(paths: list[Path], workers: int) -> int:
             with pdfplumber.open(path) as pdf:
                 n = len(pdf.pages)
             total += n
-            futures += [(path, pool.submit(read_chunk, str(path), s, min(s + 8, n)))
-                        for s in range(0, n, 8)]
+            futures += [
+                (path, pool.submit(read_chunk, str(path), s, min(s + 8, n))) for s in range(0, n, 8)
+            ]
         by_doc: dict[Path, list] = {}
         for path, f in futures:
             by_doc.setdefault(path, []).extend(f.result())
@@ -87,8 +88,10 @@ def main() -> int:
     print(f"{'plain pdfplumber extract_text()':44} {n_plain / t_plain:9.1f} {t_plain:9.2f}")
     print(f"{'ours, 1 process':44} {n_ours / t_ours:9.1f} {t_ours:9.2f}")
     print(f"{f'ours, {cores} processes (the extract stage)':44} {n_par / t_par:9.1f} {t_par:9.2f}")
-    print(f"document-level cleaning (headers, hyphens, paragraphs): {100 * t_clean / t_ours:.1f}% "
-          "of our one-process time")
+    print(
+        f"document-level cleaning (headers, hyphens, paragraphs): {100 * t_clean / t_ours:.1f}% "
+        "of our one-process time"
+    )
     return 0
 
 

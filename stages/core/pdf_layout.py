@@ -192,7 +192,8 @@ def page_lines(page: Any, page_no: int) -> dict[str, Any]:
         # the lines whose baselines run beside the letter: the first gets it back, and all of
         # them count as flush with the text block (their indent is the letter's width)
         beside = [
-            ln for ln in lines
+            ln
+            for ln in lines
             if ln["x0"] > d["x1"] - 1 and d["top"] <= ln["bottom"] <= d["bottom"] + 0.5 * body
         ]
         if beside:
@@ -389,8 +390,10 @@ def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str
         body_lines = [ln for ln in lines if 0.9 * body <= ln["size"] < 1.15 * body]
         # text block edges per column (recto and verso pages have different margins)
         edges = {
-            c: (min(ln["x0"] for ln in body_lines if ln["column"] == c),
-                max(ln["x1"] for ln in body_lines if ln["column"] == c))
+            c: (
+                min(ln["x0"] for ln in body_lines if ln["column"] == c),
+                max(ln["x1"] for ln in body_lines if ln["column"] == c),
+            )
             for c in {ln["column"] for ln in body_lines}
         }
         # footnotes sit below the body text of their column
@@ -407,14 +410,16 @@ def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str
                 # paragraph in progress (it may go on in the next column or on the next page)
                 m = re.match(r"^([0-9]{1,3}|[*†‡§¶]{1,3})[.)]?\s+(.*)", ln["text"])
                 if m or not notes:
-                    notes.append({
-                        "kind": "footnote",
-                        "text": m.group(2) if m else ln["text"],
-                        "page_start": p["page"],
-                        "page_end": p["page"],
-                        "chapter": chapter,
-                        "notes": [m.group(1)] if m else [],
-                    })
+                    notes.append(
+                        {
+                            "kind": "footnote",
+                            "text": m.group(2) if m else ln["text"],
+                            "page_start": p["page"],
+                            "page_end": p["page"],
+                            "chapter": chapter,
+                            "notes": [m.group(1)] if m else [],
+                        }
+                    )
                 else:
                     notes[-1]["text"] = _join(notes[-1]["text"], ln["text"], vocab)
                 continue
@@ -461,8 +466,11 @@ def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str
                 or current["kind"] != "paragraph"
                 or 0.5 * body < indent < 8 * body
                 or (same_block and ln["top"] - prev_body["bottom"] > 1.0 * leading)
-                or (prev_body is not None and prev_body["short"]
-                    and prev_body["text"][-1:] in '.!?:"”’')
+                or (
+                    prev_body is not None
+                    and prev_body["short"]
+                    and prev_body["text"][-1:] in '.!?:"”’'
+                )
             )
             ln["short"] = right - ln["x1"] > 2 * body
             if starts:
