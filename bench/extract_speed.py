@@ -1,6 +1,7 @@
 """Extraction speed: our extract against plain pdfplumber `extract_text()` on the same PDFs.
 
-    python bench/extract_speed.py [PDF or folder ...]     (default: data/raw)
+    python bench/extract_speed.py [PDF or folder ...]
+    (default: data/raw plus a ~200-page book typeset from the sample text)
 
 Prints pages/second for: plain pdfplumber extract_text() page by page; our per-page analysis
 (words, lines, notes, columns) in one process; the same across all cores (what the stage
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -23,11 +25,37 @@ from stages.core import pdf_layout  # noqa: E402
 from stages.extract import read_chunk  # noqa: E402
 
 
-def pdfs(args: list[str]) -> list[Path]:
+def long_book(folder: Path) -> Path:
+    """A ~200-page book: the sample novel's chapters many times over."""
+    from scripts import make_sample_pdfs as books
+
+    src = Path("data/sample/books/lamp-keepers-winter.md").read_text()
+    front, body = src.split("---\n", 2)[1:]
+    chapters = body.strip().split("\n# ")
+    text = (
+        "---\n"
+        + front
+        + "---\n\n# "
+        + "\n\n# ".join(
+            f"{c.split(chr(10), 1)[0]} ({n})\n{c.split(chr(10), 1)[1]}"
+            for n in range(45)
+            for c in chapters
+        )
+    )
+    path = folder / "long-book.md"
+    path.write_text(text)
+    pdf = folder / "long-book.pdf"
+    pdf.write_bytes(books.Typesetter(books.parse_book(path)).render())
+    return pdf
+
+
+def pdfs(args: list[str], tmp: Path) -> list[Path]:
     out: list[Path] = []
     for a in args or ["data/raw"]:
         p = Path(a)
         out += sorted(p.rglob("*.pdf")) if p.is_dir() else [p]
+    if not args:
+        out.append(long_book(tmp))
     return out
 
 
@@ -68,7 +96,8 @@ def ours_parallel(paths: list[Path], workers: int) -> int:
 
 
 def main() -> int:
-    paths = pdfs(sys.argv[1:])
+    tmp = Path(tempfile.mkdtemp())
+    paths = pdfs(sys.argv[1:], tmp)
     cores = os.cpu_count() or 1
     t = time.perf_counter()
     n_plain = sum(plain(p) for p in paths)

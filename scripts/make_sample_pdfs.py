@@ -421,13 +421,12 @@ def expected_paragraphs(path: Path) -> list[str]:
         out.append(book.meta["author"])
     for title, paragraphs in book.chapters:
         out.append(title)
-        notes = []
         for p in paragraphs:
             if p == "* * *":
                 continue
-            notes += re.findall(r"\[(\d+)\]", p)
             out.append(re.sub(r"\[\d+\]", "", p.removeprefix("> ")).replace("*", ""))
-        out += [book.notes[n] for n in notes]
+            # footnotes follow the paragraph that carries their marker
+            out += [book.notes[n] for n in re.findall(r"\[(\d+)\]", p)]
     return out
 
 

@@ -38,15 +38,59 @@ def validate() -> int:
     return 0
 
 
+def suggest(top: int, out: str | None, rate: int) -> int:
+    from pathlib import Path
+
+    from stages.core.jsonl import atomic_write_text, read_jsonl
+    from stages.core.params import load_params
+    from stages.tools.suggest import candidates, entry, rate_with_teacher
+
+    p = load_params("curate")
+    ranked = candidates(
+        read_jsonl("data/extracted/paragraphs.jsonl"), p["min_words"], p["max_words"]
+    )
+    if rate:
+        rate_with_teacher(ranked[:rate])
+    picked = {}
+    if Path("data/curated/passages.jsonl").exists():
+        for psg in read_jsonl("data/curated/passages.jsonl"):
+            for pid in psg["paragraph_ids"]:
+                picked[pid] = psg["title"]
+    chosen = ranked[:top]
+    text = (
+        f"# Suggested passages ({len(chosen)} of {len(ranked)} paragraphs; edit and paste "
+        "into data/passages.md)\n\n" + "\n".join(entry(i + 1, c) for i, c in enumerate(chosen))
+    )
+    if out:
+        atomic_write_text(out, text)
+        print(f"wrote {len(chosen)} suggestions to {out}", file=sys.stderr)
+    else:
+        print(text)
+    hits = [c["paragraph"]["id"] for c in ranked[:20] if c["paragraph"]["id"] in picked]
+    if picked:
+        print(
+            f"hand-picked passages ranked in the top 20: {len({picked[h] for h in hits})} of "
+            f"{len(set(picked.values()))}",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stages", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("validate", help="schema-check the git-tracked inputs")
     sub.add_parser("estimate", help="requests, cache hits, tokens and USD before any call")
+    sg = sub.add_parser("suggest", help="rank paragraphs by inner experience (passages.md entries)")
+    sg.add_argument("--top", type=int, default=50)
+    sg.add_argument("--out", help="write to this file instead of stdout")
+    sg.add_argument("--rate", type=int, default=0, help="ask the teacher to rate the top N")
     args = parser.parse_args(argv)
     try:
         if args.command == "validate":
             return validate()
+        if args.command == "suggest":
+            return suggest(args.top, args.out, args.rate)
         if args.command == "estimate":
             from stages import generate
 

@@ -110,3 +110,31 @@ def test_stage_finds_every_sample_passage_and_fails_clearly_on_unknown(project: 
     md.write_text(md.read_text().replace("templates:** 9", "templates:** 1"))
     proc = subprocess.run([sys.executable, "-m", "stages.curate"], capture_output=True, text=True)
     assert proc.returncode == 1 and "not found in the extracted text" in proc.stderr
+
+
+def test_suggest_ranks_inner_experience_and_writes_pasteable_entries(project: Path) -> None:
+    from stages.core.passages import read_passages
+    from stages.tools.suggest import score
+
+    inner = (
+        "I noticed the fear before I could name it, a heaviness behind the eyes. Perhaps it "
+        "was grief, perhaps only tiredness; I watched my mind circle it and could not tell."
+    )
+    outward = (
+        '"Pass the salt," he said. "The train leaves at nine," she answered, and they '
+        "counted the suitcases by the door while the taxi waited outside."
+    )
+    assert score(inner)[0] > 3 * score(outward)[0]
+    assert any("noticed" in r for r in score(inner)[1])  # reasons name the cues found
+
+    for stage in ("extract", "curate"):
+        subprocess.run([sys.executable, "-m", f"stages.{stage}"], check=True, capture_output=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "stages", "suggest", "--top", "10", "--out", "suggestions.md"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "hand-picked passages ranked in the top 20: 6 of 6" in proc.stderr
+    entries = read_passages(Path("suggestions.md"))  # the format people paste into passages.md
+    assert len(entries) == 10 and all(e["templates"] and e["phenomenology"] for e in entries)

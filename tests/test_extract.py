@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import io
 import json
 import re
@@ -16,6 +15,7 @@ import pytest
 from scripts import make_sample_pdfs as books
 from stages.core import pdf_layout
 from stages.core.jsonl import read_jsonl
+from stages.tools.quality import extraction_quality
 from tests.conftest import ROOT
 
 
@@ -30,18 +30,6 @@ def extract(path: Path) -> list[dict]:
     return pdf_layout.paragraphs(pages, (meta.get("Title", ""), meta.get("Author", "")))
 
 
-def quality(truth: list[str], got: list[str]) -> dict[str, float]:
-    """Character error rate (edit operations from difflib, an upper bound on Levenshtein),
-    paragraph boundary F1 (paragraphs identified by their first six words)."""
-    t, g = "\n".join(truth), "\n".join(got)
-    ops = difflib.SequenceMatcher(None, t, g, autojunk=False).get_opcodes()
-    edits = sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in ops if op != "equal")
-    starts = lambda ps: {" ".join(p.split()[:6]) for p in ps}  # noqa: E731
-    ts, gs = starts(truth), starts(got)
-    precision, recall = len(ts & gs) / len(gs), len(ts & gs) / len(ts)
-    return {"cer": edits / len(t), "f1": 2 * precision * recall / (precision + recall)}
-
-
 @pytest.mark.parametrize(
     "book", sorted((ROOT / "data/sample/books").glob("*.md")), ids=lambda p: p.stem
 )
@@ -49,9 +37,11 @@ def test_sample_books_extract_like_the_source(book: Path) -> None:
     truth = books.expected_paragraphs(book)
     paras = extract(ROOT / "data/raw" / f"{book.stem}.pdf")
     got = [p["text"] for p in paras]
-    q = quality(truth, got)
-    assert q["cer"] < 0.01, q
-    assert q["f1"] == 1.0, q
+    meta = books.parse_book(book)
+    heads = [meta.meta["title"], meta.meta["author"]] + [t for t, _ in meta.chapters]
+    q = extraction_quality(truth, paras, heads)
+    assert q["cer"] < 0.01 and q["boundary_f1"] == 1.0, q
+    assert q["leaks"] == 0 and q["broken_hyphens"] == 0, q
     title = books.parse_book(book).meta["title"]
     for p in paras:
         if p["kind"] == "paragraph":
@@ -175,11 +165,13 @@ def test_hard_layouts(tmp_path: Path, name: str) -> None:
     pdf = tmp_path / f"{name}.pdf"
     pdf.write_bytes(books.Typesetter(books.parse_book(src)).render())
     books.use_font("times")
-    truth = books.expected_paragraphs(src)
     paras = extract(pdf)
-    got = [p["text"] for p in paras if p["kind"] != "footnote"]
-    q = quality([t for t in truth if not t.startswith("The observation is an old one")], got)
-    assert q["cer"] < 0.01 and q["f1"] == 1.0, (q, got)
+    book = books.parse_book(src)
+    heads = [book.meta["title"], book.meta["author"]] + [t for t, _ in book.chapters]
+    q = extraction_quality(books.expected_paragraphs(src), paras, heads)
+    assert q["cer"] < 0.01 and q["boundary_f1"] == 1.0, q
+    assert q["leaks"] == 0 and q["broken_hyphens"] == 0, q
+    got = [p["text"] for p in paras]
     text = " ".join(got)
     assert "self-awareness" in text and "self-assured" in text and "well-meaning" in text
     assert "difficult" in text and "fluent" in text  # ligature glyphs come back as letters

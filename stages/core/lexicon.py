@@ -312,3 +312,28 @@ def distinct_n(text: str, n: int = 2) -> float:
     w = words(text)
     grams = [tuple(w[i : i + n]) for i in range(len(w) - n + 1)]
     return len(set(grams)) / len(grams) if grams else 1.0
+
+
+# Cues of interiority in narrative prose, for ranking passages (stages/tools/suggest.py).
+INTERIOR = re.compile(
+    r"\b(feel|feels|felt|feeling|notice|noticed|noticing|remember|remembered|recall|recalled|wonder|wondered|sense|sensed|realis(?:e|ed)|realiz(?:e|ed)|imagine|imagined|fear|feared|hope|hoped|wish|wished|long|longed|ache|ached|dread|dreaded|want|wanted|seem|seemed|know|knew|aware|watch|watched|listen|listened|observe|observed|observing)\b",
+    re.I,
+)
+THOUGHT = re.compile(
+    r"\b(i|he|she|they|we) (thought|wondered|asked (my|him|her|them)sel(f|ves)|told (my|him|her)self)\b|\?",
+    re.I,
+)
+SELF = re.compile(
+    r"\b(myself|himself|herself|part of me|inside me|in me|my (own )?mind|the observer|watching (the|my)|noticed (that )?i|caught myself|my attention|two of me|watch(ed|ing)? my|observ(e|ed|ing) (the|my) \w+)\b",
+    re.I,
+)
+UNCERTAIN = re.compile(
+    r"\b(perhaps|maybe|not (yet )?know(ing)?|did not know|didn'?t know|could not tell|unsure|uncertain|no name|nameless|as if|as though)\b",
+    re.I,
+)
+EMOTIONS = "joy happy happiness glad delight grief sad sadness sorrow fear afraid frightened scared anger angry rage shame ashamed guilt lonely loneliness tender tenderness anxious anxiety dread relief calm restless longing love loved hate despair panic ache hurt heavy heaviness warmth grateful gratitude embarrassed wonder peace unease worry worried nervous".split()  # noqa: SIM905
+EMOTION = re.compile(r"\b(" + "|".join(EMOTIONS) + r")\b", re.I)
+SHIFT = re.compile(
+    r"\b(but|yet|and yet|even (while|as)|underneath|at the same time|suddenly|instead|beside|neither)\b",
+    re.I,
+)

@@ -381,7 +381,18 @@ def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str
             current["text"] = re.sub(r"\s+", " ", current["text"]).strip()
             out.append(current)
         current = None
-        out.extend(notes)
+        for note in notes:  # each note goes right after the paragraph that carries its marker
+            at = next(
+                (
+                    i
+                    for i in range(len(out) - 1, -1, -1)
+                    if out[i]["kind"] == "paragraph" and set(note["notes"]) & set(out[i]["notes"])
+                ),
+                len(out) - 1,
+            )
+            while at + 1 < len(out) and out[at + 1]["kind"] == "footnote":
+                at += 1
+            out.insert(at + 1, note)
         notes.clear()
 
     for pi, p in enumerate(pages):
