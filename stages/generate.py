@@ -132,11 +132,17 @@ class Job:
             for g in self.ctx["gold"].get(t["name"], [])
             if g.get("passage") != p["title"]
         )
+        # the system part (rules, template, contract) is the same for every passage of this
+        # template, so the Anthropic provider marks it for prompt caching
+        system = (
+            f"{self.ctx['system']}\n\nTemplate: {t['title']}\n\n"
+            f"{t['instructions'].strip()}\n\n{contract}"
+        )
         user = (
-            f"Template: {t['title']}\n\n{t['instructions'].strip()}\n\n"
             f"Core phenomenology: {p['phenomenology']}\n\n"
             f"The passage (carry its texture into a new situation; do not retell it or name "
-            f"its source):\n{fence(p['text'], 'passage')}\n{shots}\n{contract}"
+            f"its source):\n{fence(p['text'], 'passage')}\n{shots}\n"
+            "Reply with the JSON object only."
         )
         messages: tuple[tuple[str, str], ...] = (("user", user),)
         if self.repaired:
@@ -149,7 +155,7 @@ class Job:
                 ),
             )
         budget = self.ctx["max_tokens"] * self.room
-        return Request(self.ctx["system"], messages, budget, sample=self.sample)
+        return Request(system, messages, budget, sample=self.sample)
 
     def _turn_request(self) -> Request:
         p, local = self.passage, self.template["local"]

@@ -59,8 +59,10 @@ def valid_example(prompt: str) -> str:
 
 
 class StandIn:
-    def __init__(self, latency: float = 0.0) -> None:
+    def __init__(self, latency: float = 0.0, vary: bool = False) -> None:
         self.latency = latency
+        self.vary = vary  # like the real API: a new answer each time, even for the same prompt
+        self.served = 0
         self.faults: list[str] = []  # consumed in order, one per request
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -117,7 +119,13 @@ class StandIn:
                 else:
                     standin._send(self, 200, standin._batch_view(batch))
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client killed mid-request (the SIGKILL tests) is expected here
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -174,7 +182,10 @@ class StandIn:
         system = body.get("system") or ""
         if isinstance(system, list):
             system = "".join(b.get("text", "") for b in system)
-        text = self.answer(prompt)
+        with self.lock:
+            self.served += 1
+            nonce = str(self.served) if self.vary else ""
+        text = self.answer(system + "\n" + prompt + nonce)
         stop = "end_turn"
         if fault == "truncated":
             text, stop = text[: max(1, len(text) // 3)], "max_tokens"
@@ -282,3 +293,21 @@ class StandIn:
             if ended
             else None,
         }
+
+
+def main() -> None:
+    """Serve the stand-in in its own process (benchmarks: no GIL shared with the client).
+    Prints its URL on the first line of stdout, then serves until killed."""
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--latency", type=float, default=0.0)
+    ap.add_argument("--vary", action="store_true", help="a different answer for every request")
+    args = ap.parse_args()
+    with StandIn(latency=args.latency, vary=args.vary) as server:
+        print(server.url, flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -8,19 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from stages.core.jsonl import DataError
+from stages.core.jsonl import DataError, write_json
+from stages.core.params import load_params
 from stages.core.teacher import Budget, BudgetExceeded, Request, ResponseCache, Teacher
 from stages.core.teacher_anthropic import AnthropicProvider
+from tests.conftest import ROOT
 
-PARAMS = {
-    "model": "claude-sonnet-5-5",
-    "extra_body": {},
+PARAMS = load_params("teacher", ROOT / "params.yaml")["anthropic"] | {
     "concurrency": 4,
     "max_retries": 4,
     "timeout_s": 2,
-    "prices": {
-        "claude-sonnet-5-5": {"input": 2.0, "output": 10.0, "cache_write": 2.5, "cache_read": 0.2}
-    },
+    "poll_s": 0.01,
 }
 KEY = "sk-ant-test-key-0123456789"
 
@@ -32,8 +30,10 @@ def api(standin, monkeypatch):
     return standin
 
 
-def teacher(tmp_path: Path, **budget) -> Teacher:
-    provider = AnthropicProvider(PARAMS)
+def teacher(tmp_path: Path, batch: bool = False, **budget) -> Teacher:
+    provider = AnthropicProvider(
+        PARAMS | {"batch": batch, "batch_dir": str(tmp_path / "cache/batches")}
+    )
     b = Budget(budget.get("max_usd"), budget.get("max_requests"))
     return Teacher(provider, ResponseCache(tmp_path / "cache"), b, provider.worst_case_usd)
 
@@ -132,3 +132,26 @@ def test_key_is_sent_only_as_a_header_and_never_stored(api, tmp_path: Path) -> N
         if f.is_file():
             assert KEY not in f.read_text()
     assert KEY not in os.environ.get("ANTHROPIC_BASE_URL", "")
+
+
+def test_batch_mode_costs_half_and_resumes_instead_of_resubmitting(api, tmp_path: Path) -> None:
+    t = teacher(tmp_path, batch=True)
+    out = t.ask(reqs(3))
+    assert len(api.batches) == 1 and t.calls == 3
+    standard = teacher(tmp_path / "std").ask(reqs(3))
+    for r in reqs(3):
+        assert out[r].response.cost_usd == pytest.approx(standard[r].response.cost_usd / 2)
+    assert not list((tmp_path / "cache/batches").glob("*.json"))  # state removed once collected
+
+    # an interrupted run: the batch was submitted and its id written, the results never fetched
+    provider = AnthropicProvider(PARAMS | {"batch": True, "batch_dir": str(tmp_path / "b2")})
+    more = [Request("system", (("user", f"later {i} - 2-2 messages"),), 200) for i in range(2)]
+    keys = {r.key(provider.name, provider.model, provider.sampling()): r for r in more}
+    batch = provider.client().messages.batches.create(
+        requests=[{"custom_id": k, "params": provider._params(r)} for k, r in keys.items()]
+    )
+    write_json(tmp_path / "b2" / f"{batch.id}.json", {"id": batch.id, "keys": sorted(keys)})
+    resumed = Teacher(provider, ResponseCache(tmp_path / "cache2"), Budget(None, None))
+    answers = resumed.ask(more)
+    assert len(api.batches) == 2  # the earlier batch was polled, not submitted again
+    assert all(a.response.finish == "stop" for a in answers.values())

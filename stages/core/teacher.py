@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from stages.core.ids import content_id
 from stages.core.jsonl import DataError, atomic_write_text, canonical_json, read_json
-from stages.core.log import say
+from stages.core.log import Progress, say
 
 
 @dataclass(frozen=True)
@@ -188,24 +188,24 @@ class Teacher:
         return request.key(self.provider.name, self.provider.model, self.provider.sampling())
 
     def ask(
-        self, requests: Iterable[Request], progress: Callable[[Outcome], None] | None = None
+        self, requests: Iterable[Request], what: str = "teacher requests"
     ) -> dict[Request, Outcome]:
         """Answers for `requests`: from the cache when there, else from the provider.
 
-        Raises BudgetExceeded (after keeping every answer that arrived) when the budget
-        cannot cover the next call, and DataError in offline mode on a cache miss.
+        Prints progress (done/total, cache hits, failures, spend, ETA) on long runs. Raises
+        BudgetExceeded (after keeping every answer that arrived) when the budget cannot cover
+        the next call, and DataError in offline mode on a cache miss.
         """
         out: dict[Request, Outcome] = {}
         misses: list[Request] = []
-        for req in dict.fromkeys(requests):
+        unique = list(dict.fromkeys(requests))
+        for req in unique:
             key = self.key(req)
             cached = self.cache.get(key)
             if cached is not None:
                 self.hits += 1
                 self.budget.add(cached)
                 out[req] = Outcome(cached, key, True)
-                if progress:
-                    progress(out[req])
             else:
                 misses.append(req)
         if not misses:
@@ -228,6 +228,9 @@ class Teacher:
             self.budget.spent_usd += self.worst_case_usd(req)
             allowed.append(req)
 
+        progress = Progress(self.provider.name, len(unique), what)
+        progress.done = len(unique) - len(misses)
+
         def done(req: Request, resp: Response) -> None:
             key = self.key(req)
             self.budget.spent_usd += resp.cost_usd - self.worst_case_usd(req)
@@ -239,8 +242,10 @@ class Teacher:
                 self.spent_this_run += resp.cost_usd
                 self.cache.put(key, req, self.provider, resp)
             out[req] = Outcome(resp, key, False)
-            if progress:
-                progress(out[req])
+            progress.step(
+                extra=f"{self.hits} cached, {self.failures} failed, "
+                f"${self.spent_this_run:.4f} spent this run"
+            )
 
         if allowed:
             self.provider.run(allowed, done)

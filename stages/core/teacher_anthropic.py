@@ -5,17 +5,23 @@ concurrently up to `concurrency`; the SDK retries 429/529/5xx and timeouts with 
 honours `retry-after` (`max_retries`). The shared system prompt is marked for prompt
 caching. Usage and USD cost come from the response and the price table in params.
 ANTHROPIC_BASE_URL (read by the SDK) points it at a stand-in server in tests.
+
+With `batch: true` requests go through the Message Batches API at half price: the batch id
+and its request keys are written to `<cache>/batches/` before polling starts, so a run that
+is interrupted resumes polling the same batch instead of paying for it again.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
 from typing import Any
 
-from stages.core.jsonl import DataError
-from stages.core.log import Progress
+from stages.core.jsonl import DataError, read_json, write_json
+from stages.core.log import say
 from stages.core.teacher import Request, Response
 
 KEY_VAR = "ANTHROPIC_API_KEY"
@@ -56,12 +62,14 @@ class AnthropicProvider:
         return table[self.model]
 
     def worst_case_usd(self, request: Request) -> float:
-        """An upper bound before the call: ~4 chars per token in, max_tokens out."""
-        chars = (
-            len(request.system) + sum(len(c) for _, c in request.messages) + len(request.prefill)
-        )
-        usage = {"input_tokens": chars // 3 + 50, "output_tokens": request.max_tokens}
-        return cost_usd(usage, self.prices())
+        """An upper bound before the call: 3 characters a token in (English runs ~4),
+        max_tokens out, at batch prices in batch mode."""
+        chars = len(request.system) + sum(len(c) for _, c in request.messages)
+        usage = {
+            "input_tokens": (chars + len(request.prefill)) // 3 + 50,
+            "output_tokens": request.max_tokens,
+        }
+        return cost_usd(usage, self.prices(), batch=self.params["batch"])
 
     def client(self):
         if self._client is None:
@@ -81,9 +89,8 @@ class AnthropicProvider:
             )
         return self._client
 
-    def _call(self, request: Request) -> Response:
-        import anthropic
-
+    def _params(self, request: Request) -> dict[str, Any]:
+        """The Messages API body for `request`."""
         messages = [{"role": r, "content": c} for r, c in request.messages]
         if request.prefill:
             messages.append({"role": "assistant", "content": request.prefill})
@@ -92,20 +99,15 @@ class AnthropicProvider:
             "max_tokens": request.max_tokens,
             "messages": messages,
         }
-        if self.params["extra_body"]:
-            kwargs["extra_body"] = dict(self.params["extra_body"])
         if request.system:
             kwargs["system"] = [
                 {"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}}
             ]
         if request.stop:
             kwargs["stop_sequences"] = list(request.stop)
-        try:
-            msg = self.client().messages.create(**kwargs)
-        except anthropic.APIError as exc:
-            return Response("", "error", error=f"{type(exc).__name__}: {exc}")
-        except ValueError as exc:  # a body that is not the API's JSON (malformed, empty)
-            return Response("", "error", error=f"unreadable response: {type(exc).__name__}: {exc}")
+        return kwargs
+
+    def _response(self, request: Request, msg: Any, batch: bool = False) -> Response:
         text = "".join(getattr(b, "text", "") for b in msg.content)
         usage = {
             k: int(getattr(msg.usage, k, 0) or 0)
@@ -117,13 +119,95 @@ class AnthropicProvider:
             )
         }
         finish = "length" if msg.stop_reason == "max_tokens" else "stop"
-        return Response(request.prefill + text, finish, usage, cost_usd(usage, self.prices()))
+        return Response(
+            request.prefill + text, finish, usage, cost_usd(usage, self.prices(), batch)
+        )
+
+    def _call(self, request: Request) -> Response:
+        import anthropic
+
+        extra = {"extra_body": dict(self.params["extra_body"])} if self.params["extra_body"] else {}
+        try:
+            msg = self.client().messages.create(**self._params(request), **extra)
+        except anthropic.APIError as exc:
+            return Response("", "error", error=f"{type(exc).__name__}: {exc}")
+        except ValueError as exc:  # a body that is not the API's JSON (malformed, empty)
+            return Response("", "error", error=f"unreadable response: {type(exc).__name__}: {exc}")
+        return self._response(request, msg)
 
     def run(self, requests: list[Request], done: Callable[[Request, Response], None]) -> None:
         self.client()  # fail on a missing key before any work starts
-        progress = Progress(self.stage, len(requests), "anthropic requests")
+        if self.params["batch"]:
+            self._run_batches(requests, done)
+            return
         with ThreadPoolExecutor(max_workers=self.params["concurrency"]) as pool:
             futures = {pool.submit(self._call, r): r for r in requests}
             for fut in as_completed(futures):
                 done(futures[fut], fut.result())
-                progress.step()
+
+    # ------------------------------------------------------------------ Message Batches
+    def _run_batches(
+        self, requests: list[Request], done: Callable[[Request, Response], None]
+    ) -> None:
+        state_dir = Path(self.params["batch_dir"])
+        by_key = {r.key(self.name, self.model, self.sampling()): r for r in requests}
+        # resume batches an earlier run submitted, before submitting anything new
+        for state_file in sorted(state_dir.glob("*.json")):
+            state = read_json(state_file)
+            wanted = [k for k in state["keys"] if k in by_key]
+            if wanted:
+                say(
+                    self.stage,
+                    f"resuming batch {state['id']} ({len(wanted)} requests) "
+                    "instead of submitting it again",
+                )
+                self._collect(state["id"], {k: by_key.pop(k) for k in wanted}, done)
+                state_file.unlink()
+        pending = list(by_key.items())
+        size = self.params["batch_size"]
+        extra = {"extra_body": dict(self.params["extra_body"])} if self.params["extra_body"] else {}
+        for start in range(0, len(pending), size):
+            chunk = dict(pending[start : start + size])
+            batch = self.client().messages.batches.create(
+                requests=[
+                    {"custom_id": key, "params": self._params(r) | extra.get("extra_body", {})}
+                    for key, r in chunk.items()
+                ]
+            )
+            state_file = state_dir / f"{batch.id}.json"
+            write_json(state_file, {"id": batch.id, "keys": sorted(chunk)})
+            say(
+                self.stage,
+                f"submitted batch {batch.id} with {len(chunk)} requests; "
+                f"its id is kept in {state_file} until the results are in",
+            )
+            self._collect(batch.id, chunk, done)
+            state_file.unlink()
+
+    def _collect(
+        self, batch_id: str, chunk: dict[str, Request], done: Callable[[Request, Response], None]
+    ) -> None:
+        client = self.client()
+        while True:
+            batch = client.messages.batches.retrieve(batch_id)
+            if batch.processing_status == "ended":
+                break
+            c = batch.request_counts
+            say(
+                self.stage,
+                f"batch {batch_id}: {c.succeeded + c.errored}/{len(chunk)} done; "
+                f"polling every {self.params['poll_s']}s",
+            )
+            time.sleep(self.params["poll_s"])
+        seen = set()
+        for item in client.messages.batches.results(batch_id):
+            req = chunk.get(item.custom_id)
+            if req is None:
+                continue
+            seen.add(item.custom_id)
+            if item.result.type == "succeeded":
+                done(req, self._response(req, item.result.message, batch=True))
+            else:
+                done(req, Response("", "error", error=f"batch result: {item.result.type}"))
+        for key in sorted(set(chunk) - seen):
+            done(chunk[key], Response("", "error", error="missing from the batch results"))
