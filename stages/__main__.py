@@ -3,6 +3,8 @@
 validate   schema-check the git-tracked human inputs (params, passages, decisions,
            templates, gold examples, probes); used by the pre-commit hook
 estimate   what the generate stage would ask the teacher, and its cost, before any call
+suggest    rank the extracted books' paragraphs by inner experience (passages.md entries)
+review     review examples in the terminal; decisions go to data/decisions.jsonl at once
 """
 
 from __future__ import annotations
@@ -85,10 +87,24 @@ def main(argv: list[str] | None = None) -> int:
     sg.add_argument("--top", type=int, default=50)
     sg.add_argument("--out", help="write to this file instead of stdout")
     sg.add_argument("--rate", type=int, default=0, help="ask the teacher to rate the top N")
+    rv = sub.add_parser("review", help="interactive terminal review of examples")
+    rv.add_argument("--reviewer", help="your name in the decisions (default: $USER)")
+    rv.add_argument(
+        "--status",
+        default="unreviewed",
+        choices=["unreviewed", "pending", "accepted", "rejected", "all"],
+    )
+    rv.add_argument("--flag", help="only examples with this check's flag")
+    rv.add_argument("--template", help="only this template")
+    rv.add_argument("--passage", help="only passages whose title contains this (or a psg_ id)")
     args = parser.parse_args(argv)
     try:
         if args.command == "validate":
             return validate()
+        if args.command == "review":
+            from stages.tools import review
+
+            return review.main(args)
         if args.command == "suggest":
             return suggest(args.top, args.out, args.rate)
         if args.command == "estimate":

@@ -35,7 +35,7 @@ from stages.core.ids import content_id
 from stages.core.jsonl import read_jsonl, write_json, write_jsonl
 from stages.core.log import run_main, say
 from stages.core.params import load_params
-from stages.core.schemas import error_message, validate_rows
+from stages.core.schemas import validate_rows
 from stages.core.teacher import (
     Budget,
     BudgetExceeded,
@@ -45,7 +45,7 @@ from stages.core.teacher import (
     Teacher,
     make_provider,
 )
-from stages.core.templates import load_gold, load_templates
+from stages.core.templates import check_turns, load_gold, load_templates
 
 STAGE = "generate"
 OUT = Path("data/generated")
@@ -301,26 +301,6 @@ def parse_json_object(text: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError("the JSON is not an object")
     return data
-
-
-def check_turns(turns: Any, template: dict) -> str | None:
-    """None when `turns` is a valid conversation for `template`, else the problem."""
-    msg = error_message("turns", turns)
-    if msg:
-        return f"turns {msg}"
-    n = len(turns)
-    lo, hi = template["messages"]["min"], template["messages"]["max"]
-    if not lo <= n <= hi:
-        return f"{n} messages, the template asks for {lo}-{hi}"
-    for i, turn in enumerate(turns):
-        want = "user" if i % 2 == 0 else "assistant"
-        if turn["role"] != want:
-            return f"message {i + 1} has role {turn['role']!r}, expected {want!r}"
-        if want == "assistant" and template["thinking"] and not turn.get("thinking"):
-            return f"assistant message {i + 1} has no thinking; the template requires it"
-        if want == "user" and "thinking" in turn:
-            return f"user message {i + 1} has thinking"
-    return None
 
 
 def example_record(job: Job, provider: str, model: str) -> dict[str, Any]:

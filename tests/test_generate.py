@@ -169,3 +169,29 @@ def test_the_key_never_lands_in_files_or_logs(claude) -> None:
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), path
     assert os.environ["ANTHROPIC_API_KEY"] == KEY
+
+
+def test_template_change_orphans_only_its_decisions(claude) -> None:
+    generate()
+    examples = [e for e in read_jsonl("data/generated/examples.jsonl") if e["author"] == "teacher"]
+    decisions = [
+        {
+            "example_id": e["id"],
+            "decision": "accept",
+            "reviewer": "ana",
+            "time": "2026-11-01T10:00:00Z",
+        }
+        for e in examples
+    ]
+    Path("data/decisions.jsonl").write_text("".join(json.dumps(d) + "\n" for d in decisions))
+    tpl = Path("templates/01-inner-monologue.yaml")
+    tpl.write_text(tpl.read_text().replace("120-220 words", "100-200 words"))
+    generate()
+    subprocess.run([sys.executable, "-m", "stages.review_merge"], check=True, capture_output=True)
+    changed = {e["id"] for e in examples if e["template"] == "inner-monologue"}
+    orphans = {o["example_id"] for o in read_jsonl("data/reviewed/orphans.jsonl")}
+    assert orphans == changed and changed
+    accepted = {r["id"]: r for r in read_jsonl("data/reviewed/accepted.jsonl")}
+    for e in examples:
+        if e["id"] not in changed:
+            assert accepted[e["id"]]["review"]["decision"] == "accept"  # still applied

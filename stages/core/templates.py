@@ -9,7 +9,7 @@ from typing import Any
 from stages.core.ids import file_id
 from stages.core.jsonl import DataError
 from stages.core.params import load_yaml
-from stages.core.schemas import validate
+from stages.core.schemas import error_message, validate
 
 KINDS = ("monologue", "conversation", "continuity", "meta")
 
@@ -73,3 +73,23 @@ def load_gold(directory: str | Path, templates: dict[str, dict[str, Any]]) -> li
         item["path"] = path.as_posix()
         gold.append(item)
     return gold
+
+
+def check_turns(turns: Any, template: dict) -> str | None:
+    """None when `turns` is a valid conversation for `template`, else the problem."""
+    msg = error_message("turns", turns)
+    if msg:
+        return f"turns {msg}"
+    n = len(turns)
+    lo, hi = template["messages"]["min"], template["messages"]["max"]
+    if not lo <= n <= hi:
+        return f"{n} messages, the template asks for {lo}-{hi}"
+    for i, turn in enumerate(turns):
+        want = "user" if i % 2 == 0 else "assistant"
+        if turn["role"] != want:
+            return f"message {i + 1} has role {turn['role']!r}, expected {want!r}"
+        if want == "assistant" and template["thinking"] and not turn.get("thinking"):
+            return f"assistant message {i + 1} has no thinking; the template requires it"
+        if want == "user" and "thinking" in turn:
+            return f"user message {i + 1} has thinking"
+    return None
