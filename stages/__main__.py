@@ -5,6 +5,7 @@ validate   schema-check the git-tracked human inputs (params, passages, decision
 estimate   what the generate stage would ask the teacher, and its cost, before any call
 suggest    rank the extracted books' paragraphs by inner experience (passages.md entries)
 review     review examples in the terminal; decisions go to data/decisions.jsonl at once
+fuse       fuse the trained adapter into the base model (models/fused/), on request
 """
 
 from __future__ import annotations
@@ -78,6 +79,36 @@ def suggest(top: int, out: str | None, rate: int) -> int:
     return 0
 
 
+def fuse(out: str, keep_quantized: bool) -> int:
+    """mlx-lm's own fuse, with the adapter's training metadata copied alongside."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from stages.core.params import load_params
+
+    p = load_params("train")
+    cmd = [
+        sys.executable,
+        "-m",
+        "mlx_lm",
+        "fuse",
+        "--model",
+        p["base_model"],
+        "--adapter-path",
+        "models/adapter",
+        "--save-path",
+        out,
+    ]
+    if not keep_quantized:
+        cmd.append("--dequantize")  # the adapter was trained against float weights on CPU
+    code = subprocess.run(cmd, check=False).returncode
+    if code == 0:
+        shutil.copy2("models/adapter/training.json", Path(out) / "training.json")
+        print(f"fused model in {out}/ (lineage in {out}/training.json)")
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stages", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -97,10 +128,19 @@ def main(argv: list[str] | None = None) -> int:
     rv.add_argument("--flag", help="only examples with this check's flag")
     rv.add_argument("--template", help="only this template")
     rv.add_argument("--passage", help="only passages whose title contains this (or a psg_ id)")
+    fu = sub.add_parser("fuse", help="fuse models/adapter into the base model")
+    fu.add_argument("--out", default="models/fused")
+    fu.add_argument(
+        "--keep-quantized",
+        action="store_true",
+        help="re-quantize like the base instead of writing float weights",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "validate":
             return validate()
+        if args.command == "fuse":
+            return fuse(args.out, args.keep_quantized)
         if args.command == "review":
             from stages.tools import review
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import os
 import subprocess
+import sys
 import time
 import types
 from pathlib import Path
@@ -102,13 +103,45 @@ def mlx_args(p: dict[str, Any], n_train: int) -> types.SimpleNamespace:
     return types.SimpleNamespace(**args)
 
 
+def launch_distributed(dist: dict[str, Any]) -> int:
+    """Run this stage as one process per host with MLX's launcher (data parallel)."""
+    launcher = Path(sys.executable).with_name("mlx.launch")
+    cmd = [
+        str(launcher),
+        "--backend",
+        dist["backend"],
+        "--hosts",
+        ",".join(dist["hosts"]),
+        "--cwd",
+        os.getcwd(),
+        sys.executable,
+        "-m",
+        "stages.train",
+    ]
+    say(
+        STAGE,
+        f"data parallel over {len(dist['hosts'])} processes ({dist['backend']}): {' '.join(cmd)}",
+    )
+    return subprocess.run(cmd, check=False).returncode
+
+
 def main() -> int:
     p = load_params(STAGE)
     os.environ.setdefault("NO_COLOR", "1")  # mlx-lm's progress display, plain in logs
+    if p["distributed"]["hosts"] and "MLX_RANK" not in os.environ:
+        return launch_distributed(p["distributed"])
     from stages.core.mlx_model import load
 
     model, tokenizer, info = load(p["base_model"], compute_dtype=p["compute_dtype"], stage=STAGE)
     import mlx.core as mx
+
+    world = mx.distributed.init()
+    lead = world.rank() == 0  # only the first process writes outputs and reports
+
+    def log(message: str) -> None:
+        if lead:
+            say(STAGE, message)
+
     from mlx.utils import tree_flatten
     from mlx_lm.lora import train_model
     from mlx_lm.tuner.callbacks import TrainingCallback
@@ -124,8 +157,7 @@ def main() -> int:
             "examples or add passages)"
         )
     args = mlx_args(p, len(train_set))
-    say(
-        STAGE,
+    log(
         f"{len(train_set)} train / {len(valid_set)} valid / {len(test_set)} test rows, "
         f"{args.iters} iterations, {p['fine_tune_type']} rank {p['lora']['rank']}",
     )
@@ -141,13 +173,12 @@ def main() -> int:
             self.valid[it] = evaluate(
                 model=model,
                 dataset=valid_cached,
-                batch_size=1,
+                batch_size=world.size(),
                 num_batches=-1,
                 max_seq_length=p["max_seq_length"],
             )
             model.train()
-            say(
-                STAGE,
+            log(
                 f"iter {it}/{args.iters}: train loss {info['train_loss']:.3f}, valid loss "
                 f"{self.valid[it]:.3f}, {info['tokens_per_second']:.0f} tokens/s",
             )
@@ -163,10 +194,12 @@ def main() -> int:
         test_loss = evaluate(
             model=model,
             dataset=CacheDataset(test_set),
-            batch_size=1,
+            batch_size=world.size(),
             num_batches=-1,
             max_seq_length=p["max_seq_length"],
         )
+    if not lead:
+        return 0
     steps = sorted(set(curve.train) & set(curve.valid))
     rows = ["step\ttrain_loss\tvalid_loss"] + [
         f"{s}\t{curve.train[s]['train_loss']:.6f}\t{curve.valid[s]:.6f}" for s in steps
@@ -195,6 +228,7 @@ def main() -> int:
         "base_model_sha256": info["weights_sha256"],
         "blas": info["blas"].split(" (")[0],
         "dtype": info["dtype"],
+        "processes": world.size(),
     }
     write_json("metrics/train.json", metrics)
     write_json(
@@ -207,8 +241,7 @@ def main() -> int:
             "device": info["device"],
         },
     )
-    say(
-        STAGE,
+    log(
         f"done in {seconds:.0f}s: train {metrics['train_loss']}, valid {metrics['valid_loss']}, "
         f"test {metrics['test_loss']}; adapter in {OUT}/",
     )

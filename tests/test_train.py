@@ -1,0 +1,129 @@
+"""train: mlx-lm reads our files as they are, data parallel over two local processes, fuse."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stages.core.jsonl import read_jsonl, write_jsonl
+from tests.conftest import copy_project
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def formatted(tmp_path_factory) -> Path:
+    """A project whose accepted examples are the gold ones, formatted for mlx-lm."""
+    root = copy_project(tmp_path_factory.mktemp("train"))
+    old = os.getcwd()
+    os.chdir(root)
+    for stage in ("prepare_model", "extract", "curate"):
+        subprocess.run([sys.executable, "-m", f"stages.{stage}"], check=True, capture_output=True)
+    from stages.core.templates import load_gold, load_templates
+    from stages.generate import gold_records
+
+    templates = load_templates("templates")
+    ctx = {
+        "system": "s",
+        "local_system": "s",
+        "gold": {},
+        "max_tokens": 10,
+        "max_tokens_growth": 1,
+        "repair": False,
+        "min_turn_words": 0,
+    }
+    rows, _ = gold_records(
+        load_gold("templates/gold", templates),
+        templates,
+        read_jsonl("data/curated/passages.jsonl"),
+        ctx,
+    )
+    for r in rows:
+        r["flags"] = []
+        r["review"] = {
+            "status": "accepted",
+            "decision": None,
+            "reviewer": None,
+            "note": None,
+            "auto": True,
+        }
+    write_jsonl("data/reviewed/accepted.jsonl", rows)
+    subprocess.run([sys.executable, "-m", "stages.format"], check=True, capture_output=True)
+    os.chdir(old)
+    return root
+
+
+def test_mlx_lm_trains_on_the_formatted_files_directly(formatted: Path, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mlx_lm",
+            "lora",
+            "--model",
+            "models/base",
+            "--train",
+            "--data",
+            "data/formatted",
+            "--iters",
+            "1",
+            "--batch-size",
+            "1",
+            "--num-layers",
+            "2",
+            "--adapter-path",
+            str(tmp_path / "adapter"),
+            "--val-batches",
+            "1",
+        ],
+        cwd=formatted,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "adapter/adapters.safetensors").exists()
+
+
+def test_data_parallel_over_two_local_processes_then_fuse(formatted: Path) -> None:
+    params = yaml.safe_load((formatted / "params.yaml").read_text())
+    params["train"] |= {
+        "iters": 2,
+        "eval_every": 1,
+        "num_layers": 2,
+        "distributed": {"hosts": ["127.0.0.1", "127.0.0.1"], "backend": "ring"},
+    }
+    (formatted / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")  # two processes on two cores
+    proc = subprocess.run(
+        [sys.executable, "-m", "stages.train"],
+        cwd=formatted,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = json.loads((formatted / "metrics/train.json").read_text())
+    assert metrics["processes"] == 2 and metrics["iterations"] == 2
+    curve = (formatted / "metrics/train_curve.tsv").read_text().splitlines()
+    assert curve[0] == "step\ttrain_loss\tvalid_loss" and len(curve) == 3
+    training = json.loads((formatted / "models/adapter/training.json").read_text())
+    assert training["dataset_id"] == metrics["dataset_id"]
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "stages", "fuse", "--out", "models/fused"],
+        cwd=formatted,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads((formatted / "models/fused/training.json").read_text()) == training
+    from mlx_lm import load
+
+    model, tokenizer = load(str(formatted / "models/fused"))
+    assert tokenizer.encode("hello")
