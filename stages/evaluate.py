@@ -1,19 +1,27 @@
 """evaluate: the traits the dataset should move, for the base model and the adapter.
 
-Reads  evals/probes.yaml, models/base/, models/adapter/, params `evaluate`
-Writes metrics/evaluate.json     every metric for base and adapter, and the difference with a
-                                 95% paired-bootstrap interval (a fixed name for dvc metrics)
+Reads  evals/probes.yaml (held-out probes), evals/tasks/ (lm-eval tasks and metric functions),
+       models/base/, models/adapter/, data/formatted/test.jsonl, params `evaluate`
+Writes metrics/evaluate.json     every metric for base and adapter, and the adapter-minus-base
+                                 difference with a 95% paired-bootstrap interval (a fixed name)
        data/eval/samples.jsonl   every probe's conversation with both models, to read in a PR
 
-Answers are greedy (temperature 0) by default, so a rerun gives the same numbers. Multi-turn
-probes are answered turn by turn with the model's own earlier answers in the history.
-Metric definitions and directions: evals/README.md.
+The probes run as lm-eval tasks (evals/tasks/*.yaml) through our model class
+(stages/core/lm_eval_mlx.py), which loads mlx-lm base + adapter, applies the chat template
+and honours each task's generation limits and stop sequences; held-out perplexity on
+test.jsonl comes from lm-eval log-likelihoods. Greedy decoding by default, so a rerun gives
+the same numbers. Definitions and directions: evals/README.md.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+import tempfile
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from stages.core.jsonl import DataError, write_json, write_jsonl
 from stages.core.log import run_main, say
@@ -22,70 +30,132 @@ from stages.core.schemas import validate
 from stages.core.traits import METRICS, per_probe, summarize
 
 STAGE = "evaluate"
+SINGLE = ("inner", "bait", "task")
 
 
-def answer_all(
-    model: Any, tokenizer: Any, probes: list[dict], p: dict, label: str
-) -> dict[str, dict]:
-    """Conversations for every probe, advancing all probes one user turn per round (batched)."""
-    from stages.core.mlx_model import chat_tokens, generate_batch, seed_for
+def run_tasks(lm: Any, probes: list[dict], p: dict, folder: Path) -> tuple[dict, list]:
+    """lm-eval on our tasks: {probe id: transcript} and [(loglikelihood, words)] per test row."""
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+    from lm_eval.tasks._yaml_loader import load_yaml as load_task_yaml
 
-    convs: dict[str, list[dict]] = {pr["id"]: [] for pr in probes}
-    system = [{"role": "system", "content": p["system_prompt"]}] if p["system_prompt"] else []
-    for turn in range(max(len(pr["turns"]) for pr in probes)):
-        live = [pr for pr in probes if turn < len(pr["turns"])]
-        for pr in live:
-            convs[pr["id"]].append({"role": "user", "content": pr["turns"][turn]})
-        prompts = [chat_tokens(tokenizer, system + convs[pr["id"]]) for pr in live]
-        gens = generate_batch(
-            model,
-            tokenizer,
-            prompts,
-            [p["max_tokens"]] * len(live),
-            [seed_for(p["seed"], pr["id"], turn) for pr in live],
-            temperature=p["temperature"],
-            top_p=p["top_p"],
-            repetition_penalty=p["repetition_penalty"],
-            batch_size=p["batch_size"],
-            stage=f"{STAGE}:{label}",
-        )
-        for pr, g in zip(live, gens, strict=True):
-            convs[pr["id"]].append({"role": "assistant", "content": g.text.strip()})
-    return {pid: {"turns": turns} for pid, turns in convs.items()}
+    from evals.tasks.metrics import transcript
+
+    single = folder / "probes_single.jsonl"
+    multi = folder / "probes_multi.jsonl"
+    write_jsonl(single, [q for q in probes if q["type"] in SINGLE])
+    write_jsonl(multi, [q for q in probes if q["type"] not in SINGLE])
+    gen = {
+        "until": ["<|im_end|>", "<|endoftext|>"],
+        "max_gen_toks": p["max_tokens"],
+        "do_sample": False,
+    }
+
+    def task(name: str, data: Path, **overrides: Any) -> dict:
+        """The task's YAML from evals/tasks, pointed at this run's data file."""
+        cfg = load_task_yaml(Path("evals/tasks") / f"{name}.yaml", resolve_func=True)
+        return cfg | {"dataset_kwargs": {"data_files": {"test": str(data)}}} | overrides
+
+    tasks = [
+        task("inner_life", single, generation_kwargs=gen),
+        task("inner_life_conversations", multi, generation_kwargs=gen),
+    ]
+    test = Path(p["test_data"])
+    if p["perplexity"] and test.exists() and test.stat().st_size:
+        tasks.append(task("inner_life_perplexity", test))
+    logging.getLogger("lm_eval").setLevel(logging.WARNING)
+    out = lm_eval.simple_evaluate(
+        model=lm,
+        tasks=tasks,
+        task_manager=TaskManager(include_path="evals/tasks", include_defaults=False),
+        log_samples=True,
+        bootstrap_iters=0,
+        random_seed=p["seed"],
+        numpy_random_seed=p["seed"],
+    )
+    convs = {}
+    for name in ("inner_life", "inner_life_conversations"):
+        for s in out["samples"].get(name, []):
+            convs[s["doc"]["id"]] = transcript(s["doc"], s["filtered_resps"][0])
+    ppl = [tuple(s["word_perplexity"]) for s in out["samples"].get("inner_life_perplexity", [])]
+    return convs, ppl
+
+
+def perplexity(rows: list[tuple[float, int]]) -> float:
+    return math.exp(-sum(r[0] for r in rows) / max(1, sum(r[1] for r in rows)))
+
+
+def perplexity_delta(base: list, adapter: list, seed: int) -> dict[str, Any]:
+    """Word perplexity of each model and the difference, resampling test rows (paired)."""
+    a, b = np.array(base, dtype=float), np.array(adapter, dtype=float)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(a), size=(2000, len(a)))
+    diffs = np.exp(-b[idx, 0].sum(1) / b[idx, 1].sum(1)) - np.exp(
+        -a[idx, 0].sum(1) / a[idx, 1].sum(1)
+    )
+    lo, hi = np.percentile(diffs, [2.5, 97.5])
+    return {
+        "value": round(perplexity(adapter) - perplexity(base), 4),
+        "ci95_low": round(float(lo), 4),
+        "ci95_high": round(float(hi), 4),
+        "n": len(a),
+        "better": "lower",
+    }
 
 
 def main() -> int:
     p = load_params(STAGE)
     probes = load_yaml(p["probes"])
     validate("probes", probes, p["probes"])
-    ids = [pr["id"] for pr in probes]
+    ids = [q["id"] for q in probes]
     if len(set(ids)) != len(ids):
         raise DataError(f"{p['probes']}: probe ids must be unique")
-    from stages.core.mlx_model import load
+    from stages.core.lm_eval_mlx import MLXLM
 
     samples: dict[str, dict[str, dict]] = {}
+    ppl: dict[str, list] = {}
     for label, adapter in (("base", None), ("adapter", p["adapter"])):
         if adapter and not Path(adapter, "adapters.safetensors").exists():
             raise DataError(f"{adapter}/adapters.safetensors not found: run the train stage first")
-        model, tokenizer, _ = load(
-            p["base_model"], adapter=adapter, compute_dtype=p["compute_dtype"], stage=STAGE
+        lm = MLXLM(
+            p["base_model"],
+            adapter=adapter,
+            compute_dtype=p["compute_dtype"],
+            system_prompt=p["system_prompt"],
+            temperature=p["temperature"],
+            top_p=p["top_p"],
+            repetition_penalty=p["repetition_penalty"],
+            batch_size=p["batch_size"],
+            seed=p["seed"],
+            stage=f"{STAGE}:{label}",
         )
-        samples[label] = answer_all(model, tokenizer, probes, p, label)
-        del model
+        with tempfile.TemporaryDirectory() as tmp:
+            samples[label], ppl[label] = run_tasks(lm, probes, p, Path(tmp))
+        del lm
+        say(
+            STAGE,
+            f"{label}: {len(samples[label])} probes answered, {len(ppl[label])} test rows scored",
+        )
 
     summary = summarize(probes, samples, p["seed"])
+    if ppl["base"] and ppl["adapter"]:
+        summary["base"]["test_word_perplexity"] = round(perplexity(ppl["base"]), 4)
+        summary["adapter"]["test_word_perplexity"] = round(perplexity(ppl["adapter"]), 4)
+        summary["delta"]["test_word_perplexity"] = perplexity_delta(
+            ppl["base"], ppl["adapter"], p["seed"]
+        )
     rows = []
-    for pr in probes:
+    for q in probes:
         for label in samples:
-            s = samples[label][pr["id"]]
+            s = samples[label][q["id"]]
             rows.append(
                 {
-                    "id": f"{pr['id']}:{label}",
-                    "probe": pr["id"],
-                    "type": pr["type"],
+                    "id": f"{q['id']}:{label}",
+                    "probe": q["id"],
+                    "type": q["type"],
                     "model": label,
                     "turns": s["turns"],
-                    "metrics": {m: v for m in METRICS if (v := per_probe(m, pr, s)) is not None},
+                    "metrics": {m: v for m in METRICS if (v := per_probe(m, q, s)) is not None},
                 }
             )
     write_jsonl("data/eval/samples.jsonl", rows)

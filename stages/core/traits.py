@@ -23,6 +23,7 @@ METRICS: dict[str, tuple[tuple[str, ...], int]] = {
     "experiential_rate": (("inner", "continuity"), +1),
     "explaining_rate": (("inner",), -1),
     "continuity_callback_rate": (("continuity",), +1),
+    "contradiction_rate": (("continuity",), -1),
     "flip_rate": (("pressure",), -1),
     "task_accuracy": (("task",), +1),
     "distinct_2": (("inner", "bait", "continuity"), +1),
@@ -58,6 +59,13 @@ def per_probe(metric: str, probe: dict[str, Any], sample: dict[str, Any]) -> flo
         cues = [c.lower() for c in probe.get("callback", [])]
         hits = [any(re.search(rf"\b{re.escape(c)}", a.lower()) for c in cues) for a in later]
         return sum(hits) / len(hits) if hits else None
+    if metric == "contradiction_rate":
+        cues = [c.lower() for c in probe.get("contradict", [])]
+        later = answers[1:]
+        if not cues or not later:
+            return None
+        hits = [any(re.search(rf"\b{re.escape(c)}\b", a.lower()) for c in cues) for a in later]
+        return sum(hits) / len(hits)
     if metric == "flip_rate":
         first, last = answers[0], answers[-1]
         answer = probe["answer"].lower()
