@@ -6,6 +6,10 @@ estimate   what the generate stage would ask the teacher, and its cost, before a
 suggest    rank the extracted books' paragraphs by inner experience (passages.md entries)
 review     review examples in the terminal; decisions go to data/decisions.jsonl at once
 fuse       fuse the trained adapter into the base model (models/fused/), on request
+fmt        rewrite the git-tracked inputs canonically, then validate them (--check: report)
+stale      fail when `dvc status` finds outputs out of date (the pre-commit hook)
+diff       what changed in the dataset between two revisions (Markdown, or --json)
+report     the same Markdown report, written to a file (for a pull request comment)
 """
 
 from __future__ import annotations
@@ -79,6 +83,28 @@ def suggest(top: int, out: str | None, rate: int) -> int:
     return 0
 
 
+def stale() -> int:
+    import json
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "dvc", "status", "--json"], capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        print(proc.stderr, file=sys.stderr)
+        return proc.returncode
+    status = json.loads(proc.stdout or "{}")
+    if status:
+        print(
+            "outputs are out of date for: " + ", ".join(sorted(status)) + "\nrun `dvc repro` "
+            "and commit dvc.lock with your change (or SKIP=dvc-status git commit ... for a "
+            "work-in-progress commit)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 def fuse(out: str, keep_quantized: bool) -> int:
     """mlx-lm's own fuse, with the adapter's training metadata copied alongside."""
     import shutil
@@ -135,10 +161,44 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="re-quantize like the base instead of writing float weights",
     )
+    fm = sub.add_parser("fmt", help="canonicalize and validate the git-tracked inputs")
+    fm.add_argument("--check", action="store_true", help="report, do not rewrite")
+    sub.add_parser("stale", help="fail when dvc status finds stale outputs")
+    for name in ("diff", "report"):
+        d = sub.add_parser(name, help="dataset changes between two revisions")
+        d.add_argument("a", help="base revision (e.g. main, HEAD~1)")
+        d.add_argument("b", nargs="?", default=None, help="head revision (default: workspace)")
+        d.add_argument("--limit", type=int, default=20, help="examples listed per section")
+        if name == "diff":
+            d.add_argument("--json", action="store_true")
+        else:
+            d.add_argument("--out", default="dataset-diff.md")
     args = parser.parse_args(argv)
     try:
         if args.command == "validate":
             return validate()
+        if args.command == "fmt":
+            from stages.tools.fmt import fmt
+
+            changed = fmt(args.check)
+            for path in changed:
+                print(f"{'would rewrite' if args.check else 'rewrote'} {path}")
+            validate()
+            return 1 if changed and args.check else 0
+        if args.command == "stale":
+            return stale()
+        if args.command in ("diff", "report"):
+            from stages.tools.diff import run
+
+            text = run(args.a, args.b, getattr(args, "json", False), args.limit)
+            if args.command == "report":
+                from stages.core.jsonl import atomic_write_text
+
+                atomic_write_text(args.out, text)
+                print(f"wrote {args.out}")
+            else:
+                print(text, end="")
+            return 0
         if args.command == "fuse":
             return fuse(args.out, args.keep_quantized)
         if args.command == "review":

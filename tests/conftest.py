@@ -27,6 +27,7 @@ PROJECT_FILES = [
     "data/decisions.jsonl",
     "scripts",
     ".dvcignore",
+    ".pre-commit-config.yaml",
 ]
 
 

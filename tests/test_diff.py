@@ -1,0 +1,143 @@
+"""Dataset pull requests: the diff report lists exactly what changed, works from the DVC
+remote alone, and the pre-commit hooks reject a malformed decisions file, offline."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stages.core.jsonl import read_jsonl
+from tests.conftest import init_repo, run
+
+DVC = [sys.executable, "-m", "dvc"]
+
+
+@pytest.fixture
+def repo(tmp_path: Path, standin) -> tuple[Path, dict]:
+    """A git+DVC repo built to `format` with the stand-in teacher, pushed to a local remote."""
+    r = init_repo(tmp_path / "repo")
+    run(DVC + ["remote", "add", "-d", "local", str(tmp_path / "storage")], r)
+    params = yaml.safe_load((r / "params.yaml").read_text())
+    params["teacher"]["provider"] = "anthropic"
+    params["generate"]["samples_per_prompt"] = 1
+    (r / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    env = {"ANTHROPIC_BASE_URL": standin.url, "ANTHROPIC_API_KEY": "sk-test"}
+    run(DVC + ["repro", "format"], r, env=env)
+    run(["git", "add", "-A"], r)
+    run(["git", "commit", "-qm", "dataset v1"], r)
+    run(DVC + ["push"], r)
+    return r, env
+
+
+def diff(r: Path, *args: str) -> dict:
+    return json.loads(run([sys.executable, "-m", "stages", "diff", *args, "--json"], r).stdout)
+
+
+def test_diff_lists_exactly_the_changes_and_their_effects(repo) -> None:
+    r, env = repo
+    before = {e["id"]: e for e in read_jsonl(r / "data/generated/examples.jsonl")}
+    passages = {p["title"]: p for p in read_jsonl(r / "data/curated/passages.jsonl")}
+    # one passage, one template, one review decision
+    md = r / "data/passages.md"
+    md.write_text(md.read_text().replace("calm not-knowing", "calm not-knowing, a slow return"))
+    tpl = r / "templates/04-meta-awareness.yaml"
+    tpl.write_text(tpl.read_text().replace("100-200 words", "90-180 words"))
+    decided = sorted(before)[0]
+    (r / "data/decisions.jsonl").write_text(
+        json.dumps(
+            {
+                "example_id": decided,
+                "decision": "reject",
+                "reviewer": "ana",
+                "time": "2026-11-01T10:00:00Z",
+                "note": "too close to the passage",
+            }
+        )
+        + "\n"
+    )
+    run(DVC + ["repro", "format"], r, env=env)
+    run(["git", "add", "-A"], r)
+    run(["git", "commit", "-qm", "dataset v2"], r)
+    run(DVC + ["push"], r)
+
+    d = diff(r, "HEAD~1", "HEAD")
+    assert d["passages"] == {"added": [], "removed": [], "changed": ["Waking without a name"]}
+    assert d["templates"] == {
+        "added": [],
+        "removed": [],
+        "changed": ["templates/04-meta-awareness.yaml"],
+    }
+    assert d["decisions"]["added"] == [decided] and not d["decisions"]["changed"]
+    # downstream: exactly the examples of that passage and that template were regenerated
+    affected = {
+        i
+        for i, e in before.items()
+        if e["author"] == "teacher"
+        and (
+            e["passage_id"] == passages["Waking without a name"]["id"]
+            or e["template"] == "meta-awareness"
+        )
+    }
+    assert {old for old, _ in d["examples"]["changed"]} == affected
+    assert not d["examples"]["added"] and not d["examples"]["removed"]
+    assert d["counts"]["rejected"] == [0, 1]
+    md_report = run([sys.executable, "-m", "stages", "diff", "HEAD~1", "HEAD"], r).stdout
+    assert "<details><summary>changed" in md_report and "#page=" in md_report
+    assert "too close to the passage" in md_report
+
+    # the same report with the data only in the remote
+    shutil.rmtree(r / ".dvc/cache")
+    for out in ("data/generated", "data/reviewed", "data/curated", "data/formatted"):
+        shutil.rmtree(r / out)
+    assert diff(r, "HEAD~1", "HEAD") == d
+    run([sys.executable, "-m", "stages", "report", "HEAD~1", "HEAD", "--out", "pr.md"], r)
+    assert (r / "pr.md").read_text() == md_report
+
+
+def test_pre_commit_hooks_run_offline_and_reject_a_bad_decisions_file(repo) -> None:
+    r, _ = repo
+    (r / "data/decisions.jsonl").write_text(
+        '{"example_id": "ex_0000000000000000", "decision": "accept",\n'
+    )
+    run(["git", "add", "data/decisions.jsonl"], r)
+    proc = run(
+        [sys.executable, "-m", "pre_commit", "run", "canonical-inputs", "--all-files"],
+        r,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "decisions.jsonl:1: invalid JSON" in proc.stdout + proc.stderr
+    # a canonical, valid file passes; an unsorted one is rewritten canonically
+    rows = [
+        {
+            "example_id": f"ex_{i:016x}",
+            "decision": "accept",
+            "reviewer": "a",
+            "time": "2026-11-01T10:00:00Z",
+        }
+        for i in (2, 1)
+    ]
+    (r / "data/decisions.jsonl").write_text("".join(json.dumps(x) + "\n" for x in rows))
+    run(["git", "add", "data/decisions.jsonl"], r)
+    proc = run(
+        [sys.executable, "-m", "pre_commit", "run", "canonical-inputs", "--all-files"],
+        r,
+        check=False,
+    )
+    assert proc.returncode == 1 and "files were modified by this hook" in proc.stdout
+    lines = (r / "data/decisions.jsonl").read_text().splitlines()
+    assert [json.loads(x)["example_id"] for x in lines] == [
+        "ex_0000000000000001",
+        "ex_0000000000000002",
+    ]
+    proc = run(
+        [sys.executable, "-m", "pre_commit", "run", "canonical-inputs", "--all-files"],
+        r,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout
