@@ -10,6 +10,7 @@ fmt        rewrite the git-tracked inputs canonically, then validate them (--che
 stale      fail when `dvc status` finds outputs out of date (the pre-commit hook)
 diff       what changed in the dataset between two revisions (Markdown, or --json)
 report     the same Markdown report, written to a file (for a pull request comment)
+check      counts reconcile at every stage boundary (in = kept + rejected + quarantined)
 """
 
 from __future__ import annotations
@@ -164,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     fm = sub.add_parser("fmt", help="canonicalize and validate the git-tracked inputs")
     fm.add_argument("--check", action="store_true", help="report, do not rewrite")
     sub.add_parser("stale", help="fail when dvc status finds stale outputs")
+    sub.add_parser("check", help="counts reconcile at every stage boundary")
     for name in ("diff", "report"):
         d = sub.add_parser(name, help="dataset changes between two revisions")
         d.add_argument("a", help="base revision (e.g. main, HEAD~1)")
@@ -187,6 +189,19 @@ def main(argv: list[str] | None = None) -> int:
             return 1 if changed and args.check else 0
         if args.command == "stale":
             return stale()
+        if args.command == "check":
+            from stages.core.params import load_params
+            from stages.tools.check import check
+
+            problems = check(load_params())
+            for line in problems:
+                print(f"MISMATCH {line}", file=sys.stderr)
+            print(
+                "counts reconcile at every stage"
+                if not problems
+                else f"{len(problems)} mismatch(es)"
+            )
+            return 1 if problems else 0
         if args.command in ("diff", "report"):
             from stages.tools.diff import run
 

@@ -177,6 +177,11 @@ def main() -> int:
     params = load_params(STAGE)
     root = Path(params["input_dir"])
     pdfs = sorted(p for p in root.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file())
+    inside = root.resolve()
+    outside = [p for p in pdfs if not p.resolve().is_relative_to(inside)]
+    for p in outside:  # a link that leads out of the input folder is not read
+        say(STAGE, f"ERROR {p} points outside {root}/ (to {p.resolve()}): copy the file in instead")
+    pdfs = [p for p in pdfs if p not in outside]
     if not pdfs:
         say(STAGE, f"no PDFs under {root}/: add some (see README, 'Add your own PDFs')")
         return 2
@@ -229,12 +234,14 @@ def main() -> int:
     write_jsonl(OUT / "paragraphs.jsonl", paragraphs, key=lambda r: (r["doc"], r["index"]))
     atomic_write_text(OUT / "report.md", report(docs))
     failed = Counter(d["error"]["code"] for d in docs if d["status"] == "error")
+    if outside:
+        failed["outside-input"] = len(outside)
     kinds = Counter(r["kind"] for r in paragraphs)
     write_json(
         "metrics/extract.json",
         {
             "documents": len(docs),
-            "documents_ok": len(docs) - sum(failed.values()),
+            "documents_ok": sum(1 for d in docs if d["status"] == "ok"),
             "documents_failed": dict(sorted(failed.items())),
             "pages": sum(d["pages"] for d in docs),
             "paragraphs": kinds["paragraph"],
@@ -246,7 +253,7 @@ def main() -> int:
     pages = sum(d["pages"] for d in docs)
     say(
         STAGE,
-        f"{len(docs) - sum(failed.values())}/{len(docs)} PDFs, {pages} pages, "
+        f"{sum(1 for d in docs if d['status'] == 'ok')}/{len(docs)} PDFs, {pages} pages, "
         f"{len(paragraphs)} paragraphs in {time.monotonic() - start:.1f}s",
     )
     if failed:

@@ -27,6 +27,7 @@ from stages.core.checks import near_duplicates
 from stages.core.ids import content_id, sha256_file
 from stages.core.jsonl import DataError, atomic_write_text, read_jsonl, write_json, write_jsonl
 from stages.core.log import run_main, say
+from stages.core.mlx_model import neutralize, special_tokens
 from stages.core.params import load_params
 
 STAGE = "format"
@@ -58,18 +59,21 @@ def split_groups(groups: list[str], ratios: dict[str, float], seed: int) -> dict
     return out
 
 
-def render_turns(ex: dict[str, Any], p: dict[str, Any], native_reasoning: bool) -> list[dict]:
+def render_turns(
+    ex: dict[str, Any], p: dict[str, Any], native_reasoning: bool, specials: list[str] = ()
+) -> list[dict]:
     messages = []
     system = (p["system_prompts"] or {}).get(ex["kind"])
     if system:
         messages.append({"role": "system", "content": system})
     for t in ex["turns"]:
-        content = TAG.sub("", t["content"]).strip()  # fields can never open or close the tags
+        # a field can never open or close the <thinking> tags, nor turn into a special token
+        content = neutralize(TAG.sub("", t["content"]).strip(), specials)
         msg: dict[str, Any] = {"role": t["role"], "content": content}
         if t.get("state") and p["state"] == "inline":
             state = ", ".join(f"{k}: {v}" for k, v in sorted(t["state"].items()))
             msg["content"] = f"[state: {state}]\n{content}"
-        thinking = TAG.sub("", t.get("thinking", "")).strip()
+        thinking = neutralize(TAG.sub("", t.get("thinking", "")).strip(), specials)
         if thinking and p["thinking"] == "inline":
             msg["content"] = f"<thinking>\n{thinking}\n</thinking>\n\n{msg['content']}"
         elif thinking and p["thinking"] == "reasoning":
@@ -83,8 +87,10 @@ def render_turns(ex: dict[str, Any], p: dict[str, Any], native_reasoning: bool) 
     return messages
 
 
-def rows_for(ex: dict[str, Any], p: dict[str, Any], native_reasoning: bool) -> list[dict[str, Any]]:
-    messages = render_turns(ex, p, native_reasoning)
+def rows_for(
+    ex: dict[str, Any], p: dict[str, Any], native_reasoning: bool, specials: list[str]
+) -> list[dict[str, Any]]:
+    messages = render_turns(ex, p, native_reasoning, specials)
     meta = {
         "kind": ex["kind"],
         "template": ex["template"],
@@ -209,6 +215,7 @@ def main() -> int:
 
     tokenizer = load_tokenizer(Path(p["tokenizer"]))
     native_reasoning = "reasoning_content" in (tokenizer.chat_template or "")
+    specials = special_tokens(tokenizer)
     say(STAGE, f"{len(accepted)} accepted examples")
 
     removed: Counter = Counter()
@@ -235,7 +242,7 @@ def main() -> int:
     rows: dict[str, list[dict]] = {s: [] for s in SPLITS}
     lengths = []
     for ex in unique:
-        for row in rows_for(ex, p, native_reasoning):
+        for row in rows_for(ex, p, native_reasoning, specials):
             n_tokens = len(tokenizer.apply_chat_template(row["messages"]))
             if n_tokens > p["max_seq_length"]:
                 if p["overflow"] == "drop":

@@ -99,6 +99,10 @@ def test_every_example_traces_to_passage_template_prompt_and_page(built: Path) -
             assert (built / f"data/cache/teacher/{key[4:6]}/{key}.json").exists()
 
 
+def test_counts_reconcile_at_every_stage(built: Path) -> None:
+    assert "counts reconcile" in run([sys.executable, "-m", "stages", "check"], built).stdout
+
+
 def test_second_repro_is_a_no_op(built: Path) -> None:
     proc = run(DVC + ["repro"], built)
     assert "Running stage" not in proc.stdout

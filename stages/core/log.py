@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 import time
 from collections.abc import Callable
+
+WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
 
 
 def say(stage: str, message: str) -> None:
@@ -46,4 +49,13 @@ def run_main(stage: str, main: Callable[[], int]) -> None:
     except KeyboardInterrupt:
         say(stage, "interrupted: finished work is kept; run again to continue")
         code = 130
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRORS:
+            raise
+        say(
+            stage,
+            f"ERROR cannot write {exc.filename}: {exc.strerror}. Free some space or make "
+            "the folder writable, then run again; inputs and earlier outputs are untouched",
+        )
+        code = 1
     sys.exit(code)

@@ -85,7 +85,26 @@ def _sampler(temperature: float, top_p: float, seed: int):
     return sample
 
 
+def special_tokens(tokenizer: Any) -> list[str]:
+    """The tokenizer's special token strings (<|im_start|>, <|endoftext|>, ...)."""
+    added = getattr(tokenizer, "added_tokens_decoder", {}) or {}
+    return sorted(
+        {t.content for t in added.values() if getattr(t, "special", True)}, key=len, reverse=True
+    )
+
+
+def neutralize(text: str, specials: list[str]) -> str:
+    """Text can never become a special token: a word joiner goes after the first character,
+    so '<|im_end|>' in a passage or an answer stays text instead of ending a turn."""
+    for s in specials:
+        if s in text:
+            text = text.replace(s, s[0] + "\u2060" + s[1:])
+    return text
+
+
 def chat_tokens(tokenizer: Any, messages: list[dict[str, str]], prefill: str = "") -> list[int]:
+    specials = special_tokens(tokenizer)
+    messages = [m | {"content": neutralize(m["content"], specials)} for m in messages]
     ids = list(tokenizer.apply_chat_template(messages, add_generation_prompt=True))
     if prefill:
         ids += tokenizer.encode(prefill, add_special_tokens=False)
