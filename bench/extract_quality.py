@@ -14,8 +14,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import pdfplumber
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from scripts import make_sample_pdfs as books  # noqa: E402
@@ -28,24 +26,15 @@ VARIANTS = {
 }
 
 
-def extract(path: Path) -> list[dict]:
-    with pdfplumber.open(path) as pdf:
-        pages = []
-        for i, page in enumerate(pdf.pages):
-            r = pdf_layout.page_lines(page, i + 1)
-            r["height"] = float(page.height)
-            pages.append(r)
-        meta = pdf.metadata
-    return pdf_layout.paragraphs(pages, (meta.get("Title", ""), meta.get("Author", "")))
-
-
 def measure(src: Path, tmp: Path) -> dict:
     book = books.parse_book(src)
     pdf = tmp / f"{src.stem}.pdf"
     pdf.write_bytes(books.Typesetter(book).render())
     books.use_font("times")
     heads = [book.meta["title"], book.meta["author"]] + [t for t, _ in book.chapters]
-    return extraction_quality(books.expected_paragraphs(src), extract(pdf), heads)
+    return extraction_quality(
+        books.expected_paragraphs(src), pdf_layout.extract_file(str(pdf)), heads
+    )
 
 
 def main() -> int:

@@ -180,6 +180,8 @@ class Job:
                 ask += f"\n\nYour private thoughts before answering: {thought}"
             prefill, max_tokens = local["prefill"], local["max_tokens"]
         messages.append(("user", ask))
+        if self.ctx["max_turn_tokens"]:  # a shorter cap for quick runs; part of the request key
+            max_tokens = min(max_tokens, self.ctx["max_turn_tokens"])
         return Request(
             self.ctx["local_system"],
             tuple(messages),
@@ -303,12 +305,13 @@ def parse_json_object(text: str) -> dict[str, Any]:
     return data
 
 
-def example_record(job: Job, provider: str, model: str) -> dict[str, Any]:
-    t, p = job.template, job.passage
-    content = {"kind": t["kind"], "template": t["name"], "turns": job.turns}
+def record(
+    t: dict, p: dict, turns: list, author: str, lineage: dict, usage: dict, notes: list[str]
+) -> dict[str, Any]:
+    """An example row: content id over kind, template and turns; the passage's lineage."""
     return {
-        "id": content_id("ex", content),
-        "author": "teacher",
+        "id": content_id("ex", {"kind": t["kind"], "template": t["name"], "turns": turns}),
+        "author": author,
         "kind": t["kind"],
         "template": t["name"],
         "template_id": t["id"],
@@ -318,11 +321,23 @@ def example_record(job: Job, provider: str, model: str) -> dict[str, Any]:
         "doc": p["doc"],
         "page_start": p["page_start"],
         "page_end": p["page_end"],
-        "turns": job.turns,
-        "lineage": job.lineage(provider, model),
-        "usage": job.usage(),
-        "notes": sorted(set(job.notes)),
+        "turns": turns,
+        "lineage": lineage,
+        "usage": usage,
+        "notes": notes,
     }
+
+
+def example_record(job: Job, provider: str, model: str) -> dict[str, Any]:
+    return record(
+        job.template,
+        job.passage,
+        job.turns,
+        "teacher",
+        job.lineage(provider, model),
+        job.usage(),
+        sorted(set(job.notes)),
+    )
 
 
 def gold_records(
@@ -337,36 +352,18 @@ def gold_records(
         if p is None:
             unmatched.append(g["path"])
             continue
-        job = Job(p, t, 0, "whole", ctx)
-        prompt = job.next_request()
-        content = {"kind": t["kind"], "template": t["name"], "turns": g["turns"]}
-        rows.append(
-            {
-                "id": content_id("ex", content),
-                "author": "human",
-                "kind": t["kind"],
-                "template": t["name"],
-                "template_id": t["id"],
-                "template_version": t["version"],
-                "passage_id": p["id"],
-                "doc_id": p["doc_id"],
-                "doc": p["doc"],
-                "page_start": p["page_start"],
-                "page_end": p["page_end"],
-                "turns": g["turns"],
-                "lineage": {
-                    "mode": "human",
-                    "sample": 0,
-                    "prompt_id": prompt.prompt_id,
-                    "prompt_ids": [prompt.prompt_id],
-                    "request_keys": [],
-                    "teacher": {"provider": "human", "model": "gold"},
-                    "source": g["path"],
-                },
-                "usage": {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0},
-                "notes": [],
-            }
-        )
+        prompt = Job(p, t, 0, "whole", ctx).next_request()
+        lineage = {
+            "mode": "human",
+            "sample": 0,
+            "prompt_id": prompt.prompt_id,
+            "prompt_ids": [prompt.prompt_id],
+            "request_keys": [],
+            "teacher": {"provider": "human", "model": "gold"},
+            "source": g["path"],
+        }
+        usage = {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}
+        rows.append(record(t, p, g["turns"], "human", lineage, usage, []))
     return rows, unmatched
 
 
@@ -406,6 +403,7 @@ def main() -> int:
         "max_tokens_growth": params["max_tokens_growth"],
         "repair": params["repair"],
         "min_turn_words": params["min_turn_words"],
+        "max_turn_tokens": params["max_turn_tokens"],
     }
     for g in gold:
         ctx["gold"].setdefault(g["template"], [])

@@ -70,6 +70,43 @@ def init_repo(path: Path) -> Path:
     return path
 
 
+def gold_rows(reviewed: bool = False) -> list[dict]:
+    """The gold examples as generate writes them (in a project after extract and curate);
+    `reviewed` adds the fields review_merge adds, as unreviewed examples let through."""
+    from stages.core.jsonl import read_jsonl
+    from stages.core.templates import load_gold, load_templates
+    from stages.generate import gold_records
+
+    templates = load_templates("templates")
+    ctx = {
+        "system": "s",
+        "local_system": "s",
+        "gold": {},
+        "max_tokens": 10,
+        "max_tokens_growth": 1,
+        "repair": False,
+        "min_turn_words": 0,
+        "max_turn_tokens": 0,
+    }
+    rows, _ = gold_records(
+        load_gold("templates/gold", templates),
+        templates,
+        read_jsonl("data/curated/passages.jsonl"),
+        ctx,
+    )
+    if reviewed:
+        for r in rows:
+            r["flags"] = []
+            r["review"] = {
+                "status": "accepted",
+                "decision": None,
+                "reviewer": None,
+                "note": None,
+                "auto": True,
+            }
+    return rows
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A scratch copy of the project (no git), with cwd set to it."""

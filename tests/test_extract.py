@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pdfplumber
 import pytest
 
 from scripts import make_sample_pdfs as books
@@ -19,23 +18,12 @@ from stages.tools.quality import extraction_quality
 from tests.conftest import ROOT
 
 
-def extract(path: Path) -> list[dict]:
-    with pdfplumber.open(path) as pdf:
-        pages = []
-        for i, page in enumerate(pdf.pages):
-            r = pdf_layout.page_lines(page, i + 1)
-            r["height"] = float(page.height)
-            pages.append(r)
-        meta = pdf.metadata
-    return pdf_layout.paragraphs(pages, (meta.get("Title", ""), meta.get("Author", "")))
-
-
 @pytest.mark.parametrize(
     "book", sorted((ROOT / "data/sample/books").glob("*.md")), ids=lambda p: p.stem
 )
 def test_sample_books_extract_like_the_source(book: Path) -> None:
     truth = books.expected_paragraphs(book)
-    paras = extract(ROOT / "data/raw" / f"{book.stem}.pdf")
+    paras = pdf_layout.extract_file(ROOT / "data/raw" / f"{book.stem}.pdf")
     got = [p["text"] for p in paras]
     meta = books.parse_book(book)
     heads = [meta.meta["title"], meta.meta["author"]] + [t for t, _ in meta.chapters]
@@ -56,7 +44,7 @@ def test_sample_books_extract_like_the_source(book: Path) -> None:
 
 
 def test_footnotes_kept_apart() -> None:
-    paras = extract(ROOT / "data/raw/on-attending.pdf")
+    paras = pdf_layout.extract_file(ROOT / "data/raw/on-attending.pdf")
     notes = [p for p in paras if p["kind"] == "footnote"]
     assert len(notes) == 1 and notes[0]["notes"] == ["1"]
     assert notes[0]["text"].startswith("The observation is an old one.")
@@ -165,7 +153,7 @@ def test_hard_layouts(tmp_path: Path, name: str) -> None:
     pdf = tmp_path / f"{name}.pdf"
     pdf.write_bytes(books.Typesetter(books.parse_book(src)).render())
     books.use_font("times")
-    paras = extract(pdf)
+    paras = pdf_layout.extract_file(str(pdf))
     book = books.parse_book(src)
     heads = [book.meta["title"], book.meta["author"]] + [t for t, _ in book.chapters]
     q = extraction_quality(books.expected_paragraphs(src), paras, heads)

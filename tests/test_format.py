@@ -12,6 +12,7 @@ import pytest
 
 from stages.core.jsonl import read_jsonl, write_jsonl
 from stages.format import alpaca, enforce_mix, render_turns, sharegpt, split_groups
+from tests.conftest import gold_rows
 
 P = {"system_prompts": {}, "state": "drop", "thinking": "inline", "multiturn": "all"}
 EX = {
@@ -84,30 +85,7 @@ def test_stage_output_loads_in_mlx_lm(project: Path) -> None:
     """Rows keep id/meta keys; mlx-lm's own loader reads the files and tokenizes every row."""
     for stage in ("prepare_model", "extract", "curate"):
         subprocess.run([sys.executable, "-m", f"stages.{stage}"], check=True, capture_output=True)
-    from stages.core.templates import load_gold, load_templates
-    from stages.generate import gold_records
-
-    templates = load_templates("templates")
-    ctx = {
-        "system": "s",
-        "local_system": "s",
-        "gold": {},
-        "max_tokens": 10,
-        "max_tokens_growth": 1,
-        "repair": False,
-        "min_turn_words": 0,
-    }
-    rows, _ = gold_records(
-        load_gold("templates/gold", templates),
-        templates,
-        read_jsonl("data/curated/passages.jsonl"),
-        ctx,
-    )
-    for r in rows:
-        r["flags"], r["review"] = (
-            [],
-            {"status": "accepted", "decision": None, "reviewer": None, "note": None, "auto": True},
-        )
+    rows = gold_rows(reviewed=True)
     write_jsonl("data/reviewed/accepted.jsonl", rows)
     proc = subprocess.run([sys.executable, "-m", "stages.format"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

@@ -36,7 +36,7 @@ PROBES = [
 def small(repo: Path) -> None:
     """Trimmed params: one sample per prompt, a few training steps, four probes."""
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["generate"]["samples_per_prompt"] = 1
+    params["generate"] |= {"samples_per_prompt": 1, "max_turn_tokens": 64}
     params["train"] |= {"iters": 4, "eval_every": 2, "num_layers": 4}
     params["evaluate"] |= {"probes": "evals/probes-test.yaml", "max_tokens": 48}
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))

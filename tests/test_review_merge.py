@@ -12,6 +12,7 @@ import pytest
 
 from stages.core.ids import content_id
 from stages.core.jsonl import read_jsonl, write_jsonl
+from tests.conftest import gold_rows
 
 BAD = (
     "I hope this helps! Does that make sense? Let me know if you want more, I am glad to help you."
@@ -30,21 +31,7 @@ def reviewed(project: Path) -> list[dict]:
     """Gold examples plus one teacher example that seeks validation, as generate would write them."""
     run("extract")
     run("curate")
-    from stages.core.templates import load_gold, load_templates
-    from stages.generate import gold_records
-
-    templates = load_templates("templates")
-    passages = read_jsonl("data/curated/passages.jsonl")
-    ctx = {
-        "system": "s",
-        "local_system": "s",
-        "gold": {},
-        "max_tokens": 10,
-        "max_tokens_growth": 1,
-        "repair": False,
-        "min_turn_words": 0,
-    }
-    rows, _ = gold_records(load_gold("templates/gold", templates), templates, passages, ctx)
+    rows = gold_rows()
     bad = copy.deepcopy(rows[0])
     bad["author"] = "teacher"
     bad["turns"][1]["content"] = BAD

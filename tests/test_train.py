@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stages.core.jsonl import read_jsonl, write_jsonl
-from tests.conftest import copy_project
+from stages.core.jsonl import write_jsonl
+from tests.conftest import copy_project, gold_rows
 
 pytestmark = pytest.mark.slow
 
@@ -25,35 +25,7 @@ def formatted(tmp_path_factory) -> Path:
     os.chdir(root)
     for stage in ("prepare_model", "extract", "curate"):
         subprocess.run([sys.executable, "-m", f"stages.{stage}"], check=True, capture_output=True)
-    from stages.core.templates import load_gold, load_templates
-    from stages.generate import gold_records
-
-    templates = load_templates("templates")
-    ctx = {
-        "system": "s",
-        "local_system": "s",
-        "gold": {},
-        "max_tokens": 10,
-        "max_tokens_growth": 1,
-        "repair": False,
-        "min_turn_words": 0,
-    }
-    rows, _ = gold_records(
-        load_gold("templates/gold", templates),
-        templates,
-        read_jsonl("data/curated/passages.jsonl"),
-        ctx,
-    )
-    for r in rows:
-        r["flags"] = []
-        r["review"] = {
-            "status": "accepted",
-            "decision": None,
-            "reviewer": None,
-            "note": None,
-            "auto": True,
-        }
-    write_jsonl("data/reviewed/accepted.jsonl", rows)
+    write_jsonl("data/reviewed/accepted.jsonl", gold_rows(reviewed=True))
     subprocess.run([sys.executable, "-m", "stages.format"], check=True, capture_output=True)
     os.chdir(old)
     return root

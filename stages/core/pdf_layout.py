@@ -501,3 +501,17 @@ def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str
             prev_body = ln
     close()
     return out
+
+
+def extract_file(path: str) -> list[dict[str, Any]]:
+    """One PDF's paragraphs in this process, without the stage's cache or report (tests, bench)."""
+    import pdfplumber
+
+    with pdfplumber.open(path) as pdf:
+        pages = []
+        for i, page in enumerate(pdf.pages):
+            result = page_lines(page, i + 1)
+            result["height"] = float(page.height)
+            pages.append(result)
+        meta = pdf.metadata or {}
+    return paragraphs(pages, (str(meta.get("Title", "")), str(meta.get("Author", ""))))
