@@ -27,7 +27,7 @@ from stages.core.jsonl import DataError, write_json, write_jsonl
 from stages.core.log import run_main, say
 from stages.core.params import load_params, load_yaml
 from stages.core.schemas import validate
-from stages.core.traits import METRICS, per_probe, summarize
+from stages.core.traits import METRICS, paired_bootstrap, per_probe, summarize
 
 STAGE = "evaluate"
 SINGLE = ("inner", "bait", "task")
@@ -103,6 +103,30 @@ def perplexity_delta(base: list, adapter: list, seed: int) -> dict[str, Any]:
     }
 
 
+def merge_judge(summary: dict, judged: dict, probes: list[dict], seed: int) -> dict:
+    """Judge scores as two more metrics, compared probe by probe like the others."""
+    for metric in ("judge_authenticity", "judge_continuity"):
+        pairs = [
+            (judged["base"][q["id"]][metric], judged["adapter"][q["id"]][metric])
+            for q in probes
+            if metric in judged["base"].get(q["id"], {})
+            and metric in judged["adapter"].get(q["id"], {})
+        ]
+        if not pairs:
+            continue
+        summary["base"][metric] = round(float(np.mean([a for a, _ in pairs])), 4)
+        summary["adapter"][metric] = round(float(np.mean([b for _, b in pairs])), 4)
+        lo, hi = paired_bootstrap([a for a, _ in pairs], [b for _, b in pairs], seed)
+        summary["delta"][metric] = {
+            "value": round(float(np.mean([b - a for a, b in pairs])), 4),
+            "ci95_low": round(lo, 4),
+            "ci95_high": round(hi, 4),
+            "n": len(pairs),
+            "better": "higher",
+        }
+    return summary
+
+
 def main() -> int:
     p = load_params(STAGE)
     probes = load_yaml(p["probes"])
@@ -138,6 +162,12 @@ def main() -> int:
         )
 
     summary = summarize(probes, samples, p["seed"])
+    judged = None
+    if p["judge"]:
+        from stages.core.judge import judge
+
+        judged = judge(samples, probes)
+        summary = merge_judge(summary, judged, probes, p["seed"])
     if ppl["base"] and ppl["adapter"]:
         summary["base"]["test_word_perplexity"] = round(perplexity(ppl["base"]), 4)
         summary["adapter"]["test_word_perplexity"] = round(perplexity(ppl["adapter"]), 4)
@@ -155,7 +185,8 @@ def main() -> int:
                     "type": q["type"],
                     "model": label,
                     "turns": s["turns"],
-                    "metrics": {m: v for m in METRICS if (v := per_probe(m, q, s)) is not None},
+                    "metrics": {m: v for m in METRICS if (v := per_probe(m, q, s)) is not None}
+                    | ((judged or {}).get(label, {}).get(q["id"], {})),
                 }
             )
     write_jsonl("data/eval/samples.jsonl", rows)
