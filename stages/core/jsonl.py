@@ -45,8 +45,11 @@ def _umask() -> int:
 _FILE_MODE = 0o666 & ~_umask()
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write `data` to `path` so readers see the old file or the new one, never a part."""
+def atomic_write_bytes(path: str | Path, data: bytes, durable: bool = True) -> None:
+    """Write `data` to `path` so readers see the old file or the new one, never a part.
+
+    `durable` also fsyncs before the rename, so the file survives a power cut; writers whose
+    files carry their own checksum (the teacher cache) skip it for speed."""
     path = Path(path)
     tmp = None
     try:
@@ -56,7 +59,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
         if tmp:
@@ -66,9 +70,9 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         raise
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
+def atomic_write_text(path: str | Path, text: str, durable: bool = True) -> None:
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n")
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"), durable)
 
 
 def write_json(path: str | Path, value: Any) -> None:

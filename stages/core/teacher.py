@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -127,7 +128,9 @@ class ResponseCache:
             "cost_usd": response.cost_usd,
         }
         entry["checksum"] = self._checksum(entry)
-        atomic_write_text(self.path(key), canonical_json(entry) + "\n")
+        # no fsync: a process kill keeps the page cache, and an entry torn by a power cut fails
+        # its checksum and is asked again; the rename alone keeps readers from partial files
+        atomic_write_text(self.path(key), canonical_json(entry) + "\n", durable=False)
 
 
 class BudgetExceeded(Exception):
@@ -199,8 +202,9 @@ class Teacher:
         out: dict[Request, Outcome] = {}
         misses: list[Request] = []
         unique = list(dict.fromkeys(requests))
+        keys = {req: self.key(req) for req in unique}  # hashing once per request
         for req in unique:
-            key = self.key(req)
+            key = keys[req]
             cached = self.cache.get(key)
             if cached is not None:
                 self.hits += 1
@@ -218,34 +222,41 @@ class Teacher:
             )
         allowed: list[Request] = []
         stop: BudgetExceeded | None = None
+        worst: dict[Request, float] = {}
         for req in misses:
+            worst[req] = self.worst_case_usd(req)
             try:
-                self.budget.check(self.worst_case_usd(req))
+                self.budget.check(worst[req])
             except BudgetExceeded as exc:
                 stop = exc
                 break
             self.budget.requests += 1  # reserve; the cost is added when it arrives
-            self.budget.spent_usd += self.worst_case_usd(req)
+            self.budget.spent_usd += worst[req]
             allowed.append(req)
 
         progress = Progress(self.provider.name, len(unique), what)
         progress.done = len(unique) - len(misses)
 
+        lock = threading.Lock()
+
         def done(req: Request, resp: Response) -> None:
-            key = self.key(req)
-            self.budget.spent_usd += resp.cost_usd - self.worst_case_usd(req)
-            if resp.finish == "error":
-                self.failures += 1
-                self.budget.requests -= 1
-            else:
-                self.calls += 1
-                self.spent_this_run += resp.cost_usd
-                self.cache.put(key, req, self.provider, resp)
-            out[req] = Outcome(resp, key, False)
-            progress.step(
-                extra=f"{self.hits} cached, {self.failures} failed, "
-                f"${self.spent_this_run:.4f} spent this run"
-            )
+            """Keep an answer; providers may call this from their worker threads."""
+            key = keys[req]
+            if resp.finish != "error":
+                self.cache.put(key, req, self.provider, resp)  # its own file: no lock needed
+            with lock:
+                self.budget.spent_usd += resp.cost_usd - worst[req]
+                if resp.finish == "error":
+                    self.failures += 1
+                    self.budget.requests -= 1
+                else:
+                    self.calls += 1
+                    self.spent_this_run += resp.cost_usd
+                out[req] = Outcome(resp, key, False)
+                progress.step(
+                    extra=f"{self.hits} cached, {self.failures} failed, "
+                    f"${self.spent_this_run:.4f} spent this run"
+                )
 
         if allowed:
             self.provider.run(allowed, done)

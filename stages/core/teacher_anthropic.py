@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -140,10 +140,13 @@ class AnthropicProvider:
         if self.params["batch"]:
             self._run_batches(requests, done)
             return
+
+        def call_and_keep(request: Request) -> None:
+            done(request, self._call(request))  # the answer is kept by the thread that got it
+
         with ThreadPoolExecutor(max_workers=self.params["concurrency"]) as pool:
-            futures = {pool.submit(self._call, r): r for r in requests}
-            for fut in as_completed(futures):
-                done(futures[fut], fut.result())
+            for fut in [pool.submit(call_and_keep, r) for r in requests]:
+                fut.result()
 
     # ------------------------------------------------------------------ Message Batches
     def _run_batches(
