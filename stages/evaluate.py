@@ -41,10 +41,12 @@ def run_tasks(lm: Any, probes: list[dict], p: dict, folder: Path) -> tuple[dict,
 
     from evals.tasks.metrics import transcript
 
+    single_rows = [q for q in probes if q["type"] in SINGLE]
+    multi_rows = [q for q in probes if q["type"] not in SINGLE]
     single = folder / "probes_single.jsonl"
     multi = folder / "probes_multi.jsonl"
-    write_jsonl(single, [q for q in probes if q["type"] in SINGLE])
-    write_jsonl(multi, [q for q in probes if q["type"] not in SINGLE])
+    write_jsonl(single, single_rows)
+    write_jsonl(multi, multi_rows)
     gen = {
         "until": ["<|im_end|>", "<|endoftext|>"],
         "max_gen_toks": p["max_tokens"],
@@ -56,10 +58,12 @@ def run_tasks(lm: Any, probes: list[dict], p: dict, folder: Path) -> tuple[dict,
         cfg = load_task_yaml(Path("evals/tasks") / f"{name}.yaml", resolve_func=True)
         return cfg | {"dataset_kwargs": {"data_files": {"test": str(data)}}} | overrides
 
-    tasks = [
-        task("inner_life", single, generation_kwargs=gen),
-        task("inner_life_conversations", multi, generation_kwargs=gen),
-    ]
+    # a task over an empty file makes `datasets` fail without a message: leave it out
+    tasks = []
+    if single_rows:
+        tasks.append(task("inner_life", single, generation_kwargs=gen))
+    if multi_rows:
+        tasks.append(task("inner_life_conversations", multi, generation_kwargs=gen))
     test = Path(p["test_data"])
     if p["perplexity"] and test.exists() and test.stat().st_size:
         tasks.append(task("inner_life_perplexity", test))

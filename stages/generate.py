@@ -36,20 +36,11 @@ from stages.core.jsonl import read_jsonl, write_json, write_jsonl
 from stages.core.log import run_main, say
 from stages.core.params import load_params
 from stages.core.schemas import validate_rows
-from stages.core.teacher import (
-    Budget,
-    BudgetExceeded,
-    Outcome,
-    Request,
-    ResponseCache,
-    Teacher,
-    make_provider,
-)
+from stages.core.teacher import CACHE_DIR, BudgetExceeded, Outcome, Request, Teacher
 from stages.core.templates import check_turns, load_gold, load_templates
 
 STAGE = "generate"
 OUT = Path("data/generated")
-CACHE = Path("data/cache/teacher")
 SENTENCE_END = re.compile(r"[.!?…][\"'”’)]*(?=\s|$)")
 STOPS = ("<|im_end|>", "<|im_start|>", "<|endoftext|>", "\nUser:", "\nuser:", "\nAssistant:")
 
@@ -410,12 +401,8 @@ def main() -> int:
         if len(ctx["gold"][g["template"]]) < params["few_shot"]:
             ctx["gold"][g["template"]].append(g)
     jobs = build_jobs(params, teacher_params, passages, templates, ctx)
-    provider = make_provider(teacher_params, STAGE)
-    cache = ResponseCache(CACHE)
-    budget_params = teacher_params["budget"]
-    budget = Budget(budget_params["max_usd"], budget_params["max_requests"])
-    worst = getattr(provider, "worst_case_usd", None)
-    teacher = Teacher(provider, cache, budget, worst, offline=teacher_params["offline"])
+    teacher = Teacher.from_params(teacher_params, STAGE)
+    provider = teacher.provider
 
     if args.estimate:
         return estimate(jobs, teacher, provider)
@@ -443,7 +430,7 @@ def main() -> int:
     if stopped:
         say(
             STAGE,
-            f"STOPPED by the budget: {stopped}. Every answer received is in {CACHE}/; "
+            f"STOPPED by the budget: {stopped}. Every answer received is in {CACHE_DIR}/; "
             "raise the cap in params.yaml and run again to pay only for the rest.",
         )
         return 4

@@ -221,3 +221,21 @@ def test_judge_scores_are_cached_teacher_calls(claude) -> None:
     assert "task-01" not in out["adapter"] and len(claude.requests) == 2
     judge(samples, probes)
     assert len(claude.requests) == 2  # replayed from the cache
+
+
+def test_suggest_rating_reorders_by_the_teacher_and_is_cached(claude) -> None:
+    from stages.tools.suggest import rate_with_teacher
+
+    def candidate(pid: str, text: str, score: float) -> dict:
+        return {"paragraph": {"id": pid, "text": text}, "score": score, "reasons": []}
+
+    claude.answer = lambda prompt: (
+        "9 - she watches her own dread." if "My dread." in prompt else "2 - a plain description."
+    )
+    top = [candidate("par_a", "The hall had six doors.", 5.0), candidate("par_b", "My dread.", 4.0)]
+    rate_with_teacher(top)
+    assert [c["paragraph"]["id"] for c in top] == ["par_b", "par_a"]  # 4*1.4 > 5*0.7
+    assert top[0]["teacher_score"] == 9 and top[0]["score"] == 5.6
+    assert top[0]["reasons"] == ["teacher: 9 - she watches her own dread."]
+    rate_with_teacher([candidate("par_b", "My dread.", 4.0)])
+    assert len(claude.requests) == 2  # the second rating came from the cache

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from stages.core.params import load_params
-from stages.core.teacher import Budget, Request, ResponseCache, Teacher, make_provider
+from stages.core.teacher import Request, Teacher
 
 RUBRIC = (
     "You judge answers of an AI model for a study of its inner voice. Score from 1 to 10:\n"
@@ -28,14 +28,7 @@ RUBRIC = (
 def judge(samples: dict[str, dict[str, dict]], probes: list[dict]) -> dict[str, dict[str, dict]]:
     """{model: {probe id: {judge_authenticity, judge_continuity}}} (inner, continuity probes)."""
     tp = load_params("teacher")
-    provider = make_provider(tp, stage="judge")
-    teacher = Teacher(
-        provider,
-        ResponseCache("data/cache/teacher"),
-        Budget(tp["budget"]["max_usd"], tp["budget"]["max_requests"]),
-        getattr(provider, "worst_case_usd", None),
-        offline=tp["offline"],
-    )
+    teacher = Teacher.from_params(tp, stage="judge")
     wanted = [q for q in probes if q["type"] in ("inner", "continuity")]
     requests: dict[tuple[str, str], Request] = {}
     for model, by_probe in samples.items():

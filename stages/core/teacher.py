@@ -78,6 +78,10 @@ class Provider(Protocol):
         """Answer `requests` (batched or concurrently), calling `done` as each finishes."""
 
 
+# one cache for every teacher call (generate, suggest, judge); DVC keeps it (persist)
+CACHE_DIR = Path("data/cache/teacher")
+
+
 class ResponseCache:
     """`<dir>/<key[4:6]>/<key>.json`, one file per request key, atomic, checksummed."""
 
@@ -186,6 +190,18 @@ class Teacher:
         self.offline = offline
         self.hits = self.calls = self.failures = 0
         self.spent_this_run = 0.0
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any], stage: str) -> Teacher:
+        """The teacher the `teacher` section of params describes, with the shared cache."""
+        provider = make_provider(params, stage)
+        return cls(
+            provider,
+            ResponseCache(CACHE_DIR),
+            Budget(params["budget"]["max_usd"], params["budget"]["max_requests"]),
+            getattr(provider, "worst_case_usd", None),
+            offline=params["offline"],
+        )
 
     def key(self, request: Request) -> str:
         return request.key(self.provider.name, self.provider.model, self.provider.sampling())

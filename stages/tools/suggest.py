@@ -134,17 +134,10 @@ def entry(n: int, c: dict[str, Any]) -> str:
 def rate_with_teacher(top: list[dict[str, Any]]) -> None:
     """Ask the configured teacher for a 1-10 rating of each candidate (cached)."""
     from stages.core.params import load_params
-    from stages.core.teacher import Budget, Request, ResponseCache, Teacher, make_provider
+    from stages.core.teacher import Request, Teacher
 
     tp = load_params("teacher")
-    provider = make_provider(tp, stage="suggest")
-    teacher = Teacher(
-        provider,
-        ResponseCache("data/cache/teacher"),
-        Budget(tp["budget"]["max_usd"], tp["budget"]["max_requests"]),
-        getattr(provider, "worst_case_usd", None),
-        offline=tp["offline"],
-    )
+    teacher = Teacher.from_params(tp, stage="suggest")
     system = (
         "You rate book passages for a dataset about inner experience: first-person inner "
         "voice, feelings that move, a mind noticing itself. Answer with a score from 1 to 10 "
