@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -30,6 +31,9 @@ from stages.core.params import load_params
 STAGE = "train"
 DATA = Path("data/formatted")
 OUT = Path("models/adapter")
+# mlx-lm writes its files as it goes; training into a side folder and renaming it at the end
+# means a killed run never leaves a half-written adapter (or a stale one beside a new config)
+PARTIAL = Path("models/adapter.partial")
 
 
 def git_commit() -> dict[str, Any]:
@@ -87,7 +91,7 @@ def mlx_args(p: dict[str, Any], n_train: int) -> types.SimpleNamespace:
             "steps_per_report": p["eval_every"],
             "steps_per_eval": iters + 1,
             "save_every": iters + 1,
-            "adapter_path": str(OUT),
+            "adapter_path": str(PARTIAL),
             "max_seq_length": p["max_seq_length"],
             "grad_checkpoint": p["grad_checkpoint"],
             "grad_accumulation_steps": p["grad_accumulation"],
@@ -142,6 +146,7 @@ def main() -> int:
         if lead:
             say(STAGE, message)
 
+    import numpy as np
     from mlx.utils import tree_flatten
     from mlx_lm.lora import train_model
     from mlx_lm.tuner.callbacks import TrainingCallback
@@ -149,6 +154,9 @@ def main() -> int:
     from mlx_lm.tuner.trainer import evaluate
 
     mx.random.seed(p["seed"])
+    # mlx-lm's batch order comes from numpy's global generator, which its CLI seeds but
+    # train_model does not: without this two runs on the same data give different adapters
+    np.random.seed(p["seed"])
     config = types.SimpleNamespace(mask_prompt=p["mask_prompt"])
     train_set, valid_set, test_set = load_local_dataset(DATA, tokenizer, config)
     if len(train_set) == 0 or len(valid_set) == 0:
@@ -183,6 +191,8 @@ def main() -> int:
                 f"{self.valid[it]:.3f}, {info['tokens_per_second']:.0f} tokens/s",
             )
 
+    if lead:
+        shutil.rmtree(PARTIAL, ignore_errors=True)  # left by a run that was killed
     valid_cached = CacheDataset(valid_set)
     curve = Curve()
     start = time.monotonic()
@@ -230,9 +240,8 @@ def main() -> int:
         "dtype": info["dtype"],
         "processes": world.size(),
     }
-    write_json("metrics/train.json", metrics)
     write_json(
-        OUT / "training.json",
+        PARTIAL / "training.json",
         {
             "dataset_id": dataset_id,
             "git": git_commit(),
@@ -241,6 +250,9 @@ def main() -> int:
             "device": info["device"],
         },
     )
+    shutil.rmtree(OUT, ignore_errors=True)
+    PARTIAL.rename(OUT)
+    write_json("metrics/train.json", metrics)
     log(
         f"done in {seconds:.0f}s: train {metrics['train_loss']}, valid {metrics['valid_loss']}, "
         f"test {metrics['test_loss']}; adapter in {OUT}/",

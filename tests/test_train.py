@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,43 @@ def test_data_parallel_over_two_local_processes_then_fuse(formatted: Path) -> No
 
     model, tokenizer = load(str(formatted / "models/fused"))
     assert tokenizer.encode("hello")
+
+
+def test_killed_training_keeps_the_last_adapter_and_a_rerun_is_identical(formatted: Path) -> None:
+    params = yaml.safe_load((formatted / "params.yaml").read_text())
+    params["train"] |= {
+        "iters": 6,
+        "eval_every": 3,
+        "num_layers": 2,
+        "distributed": {"hosts": [], "backend": "ring"},
+    }
+    (formatted / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    adapter = formatted / "models/adapter"
+
+    def train() -> dict[str, bytes]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "stages.train"], cwd=formatted, capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        files = {p.name: p.read_bytes() for p in sorted(adapter.iterdir())}
+        return files | {"curve": (formatted / "metrics/train_curve.tsv").read_bytes()}
+
+    clean = train()
+    assert {"adapters.safetensors", "adapter_config.json", "training.json"} <= set(clean)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stages.train"], cwd=formatted, stderr=subprocess.PIPE
+    )
+    partial = formatted / "models/adapter.partial/adapter_config.json"
+    for _ in range(600):  # kill once mlx-lm has started writing the new adapter
+        if partial.exists() or proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    proc.kill()
+    proc.wait()
+    assert partial.exists(), "training finished before it could be killed"
+    # the adapter from the last complete run is untouched by the killed one
+    assert {p.name: p.read_bytes() for p in sorted(adapter.iterdir())} == {
+        k: v for k, v in clean.items() if k != "curve"
+    }
+    assert train() == clean  # same data and params: byte-identical adapter and curve
+    assert not (formatted / "models/adapter.partial").exists()
