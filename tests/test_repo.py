@@ -42,3 +42,16 @@ def test_every_stage_names_its_module_and_own_params() -> None:
         assert stage["cmd"] == f"python -m stages.{name}"
         assert f"stages/{name}.py" in stage["deps"]
         assert name in stage["params"] and name in params
+
+
+def test_dvc_exp_set_param_changes_only_its_own_line(tmp_path) -> None:
+    from dvc.utils.serialize import modify_yaml  # what `dvc exp run -S` writes params with
+
+    copy = tmp_path / "params.yaml"
+    copy.write_text((ROOT / "params.yaml").read_text())
+    with modify_yaml(copy) as params:
+        params["train"]["lora"]["rank"] = 4
+    before = (ROOT / "params.yaml").read_text().splitlines()
+    after = copy.read_text().splitlines()
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert changed == [("    rank: 16", "    rank: 4")]
