@@ -26,18 +26,17 @@ def validate() -> int:
     from stages.core.params import load_params, load_yaml
     from stages.core.passages import read_passages
     from stages.core.schemas import validate as check
-    from stages.core.templates import load_gold, load_templates, resolve, split_refs
+    from stages.core.templates import load_gold, load_templates, resolve_all
 
     params = load_params()
     templates = load_templates(params["curate"]["templates_dir"])
     load_gold(f"{params['generate']['templates_dir']}/gold", templates)
     errors = []
     for p in read_passages(params["curate"]["passages"]):
-        for ref in split_refs(p["templates"]):
-            try:
-                resolve(ref, templates)
-            except DataError as exc:
-                errors.append(f"{params['curate']['passages']}:{p['line']}: {exc}")
+        try:
+            resolve_all(p["templates"], templates)
+        except DataError as exc:
+            errors.append(f"{params['curate']['passages']}:{p['line']}: {exc}")
     read_decisions(params["review_merge"]["decisions"])
     check("probes", load_yaml(params["evaluate"]["probes"]), params["evaluate"]["probes"])
     if errors:

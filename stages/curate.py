@@ -24,7 +24,7 @@ from stages.core.log import run_main, say
 from stages.core.params import load_params
 from stages.core.passages import read_passages
 from stages.core.schemas import validate_rows
-from stages.core.templates import load_templates, resolve, split_refs
+from stages.core.templates import load_templates, resolve_all
 from stages.core.textmatch import Locator, words_text
 
 STAGE = "curate"
@@ -54,7 +54,7 @@ def main() -> int:
         where = f"{source}:{p['line']}: passage {p['title']!r}"
         try:
             names = sorted(
-                {resolve(r, templates) for r in split_refs(p["templates"])},
+                set(resolve_all(p["templates"], templates)),
                 key=lambda n: templates[n]["number"],
             )
         except DataError as exc:

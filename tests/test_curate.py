@@ -42,6 +42,35 @@ def test_parses_the_format_people_write(tmp_path: Path) -> None:
     assert got[1]["phenomenology"] == "memory in fragments" and got[1]["number"] == 2
 
 
+def test_reads_the_variants_people_type(tmp_path: Path) -> None:
+    from stages.core.templates import load_templates, resolve_all
+
+    path = tmp_path / "passages.md"
+    path.write_bytes(
+        "\ufeff### Passage 1\r\n"  # a byte-order mark, CRLF, level 3, no title
+        "- **Core phenomenology: waking in pieces**\r\n"  # a list item, bold over the line
+        "> The first thing\r\n>\r\n> that came back\r\n\r\n"  # a block quote
+        "- Templates: 1-3\r\n\r\n"
+        "## PASSAGE 2: Pieces\r\nPhenomenology: fragments\r\n"
+        '"""Pieces arrived."""\r\n**Applicable templates:** all\r\n'.encode()
+    )
+    got = read_passages(path)
+    assert [p["title"] for p in got] == ["Passage 1", "Pieces"]
+    assert got[0]["phenomenology"] == "waking in pieces"
+    assert got[0]["text"] == "The first thing\n\nthat came back"
+    templates = load_templates(Path(__file__).parents[1] / "templates")
+    assert resolve_all(got[0]["templates"], templates) == [
+        "inner-monologue",
+        "visible-thinking",
+        "emotional-continuity",
+    ]
+    assert len(resolve_all(got[1]["templates"], templates)) == len(templates)
+    for ref in ("#2", "T2", "template 2", "2 (visible thinking)", "2. Visible thinking"):
+        assert resolve_all(ref, templates) == ["visible-thinking"], ref
+    with pytest.raises(DataError, match="unknown template '9'"):
+        resolve_all("1, 9", templates)
+
+
 @pytest.mark.parametrize(
     "text, message",
     [

@@ -7,6 +7,10 @@
     \"\"\"
     **Applicable templates:** 1, 2, 4, 5
 
+Also read as people type it: "Passage n" under any heading level, fields without bold or as
+list items, the text as a "> " block quote, a byte-order mark, any line endings. Templates
+are named by number, name, title or kind, "1-3" or "all" (stages/core/templates.py).
+
 Every problem is reported with the file and line, all at once, so one edit fixes them all.
 """
 
@@ -19,8 +23,15 @@ from typing import Any
 from stages.core.jsonl import DataError
 from stages.core.params import load_yaml
 
-HEADING = re.compile(r"^##\s+(?:passage\s*(\d+)\s*[:.\-–—]?\s*)?(.*?)\s*#*\s*$", re.IGNORECASE)
-FIELD = re.compile(r"^\s*(?:\*\*|__)?\s*([A-Za-z ]+?)\s*:\s*(?:\*\*|__)?\s*(.*?)\s*$")
+# a passage starts at a heading of any level that begins "Passage <n>", or at any level-2 heading
+HEADING = re.compile(
+    r"^(?:#{1,6}\s*passage\s*(\d+)\s*[:.\-–—]?\s*|##\s+)(.*?)\s*#*\s*$", re.IGNORECASE
+)
+# "**Core phenomenology:** x", "Core phenomenology: x", "- **Templates: 1, 2**", ...
+FIELD = re.compile(
+    r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?\s*([A-Za-z ]+?)\s*:\s*(?:\*\*|__)?\s*(.*?)\s*(?:\*\*|__)?\s*$"
+)
+BLOCKQUOTE = re.compile(r"^\s*>\s?(.*)$")
 QUOTES = ('"""', "'''", "```", "“““", "”””")
 FIELDS = {
     "core phenomenology": "phenomenology",
@@ -32,7 +43,8 @@ FIELDS = {
 
 
 def parse_markdown(path: Path) -> list[dict[str, Any]]:
-    lines = path.read_text(encoding="utf-8").replace("\r\n", "\n").split("\n")
+    # utf-8-sig: editors on Windows start files with a byte-order mark
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
     passages: list[dict[str, Any]] = []
     errors: list[str] = []
     current: dict[str, Any] | None = None
@@ -41,9 +53,10 @@ def parse_markdown(path: Path) -> list[dict[str, Any]]:
         line = lines[i]
         lineno = i + 1
         if m := HEADING.match(line):
+            number = int(m.group(1)) if m.group(1) else None
             current = {
-                "number": int(m.group(1)) if m.group(1) else None,
-                "title": m.group(2).strip(),
+                "number": number,
+                "title": m.group(2).strip() or (f"Passage {number}" if number else ""),
                 "line": lineno,
                 "text": None,
                 "phenomenology": None,
@@ -84,6 +97,16 @@ def parse_markdown(path: Path) -> list[dict[str, Any]]:
             continue
         if (m := FIELD.match(line)) and current is not None and m.group(1).lower() in FIELDS:
             current[FIELDS[m.group(1).lower()]] = m.group(2)
+        elif BLOCKQUOTE.match(line) and current is not None and current["text"] is None:
+            # the passage as a Markdown block quote ("> ..." lines) instead of triple quotes
+            body, j = [], i
+            while j < len(lines) and (quoted := BLOCKQUOTE.match(lines[j])):
+                body.append(quoted.group(1))
+                j += 1
+            current["text"] = "\n".join(body).strip()
+            current["text_line"] = lineno
+            i = j
+            continue
         i += 1
     for p in passages:
         where = f"{path}:{p['line']}"

@@ -40,6 +40,9 @@ def load_templates(directory: str | Path) -> dict[str, dict[str, Any]]:
 def resolve(ref: str, templates: dict[str, dict[str, Any]]) -> str:
     """A template name from a reference by number, name, title or kind ("1", "monologue")."""
     key = ref.strip().lower()
+    # "#2", "T2", "template 2", "2 (visible thinking)", "2. Visible thinking": the number decides
+    if m := re.match(r"^(?:#|t|template)?\s*(\d+)\b(?:\s*[.):\-–—(]|\s|$)", key):
+        key = m.group(1)
     by = [
         [n for n, t in templates.items() if key.isdigit() and t["number"] == int(key)],
         [n for n in templates if n == key],
@@ -59,7 +62,21 @@ def resolve(ref: str, templates: dict[str, dict[str, Any]]) -> str:
 
 
 def split_refs(text: str) -> list[str]:
-    return [r for r in (p.strip() for p in re.split(r",|;|\band\b", text)) if r]
+    return [r for r in (p.strip() for p in re.split(r",|;|/|\band\b", text)) if r]
+
+
+def resolve_all(text: str, templates: dict[str, dict[str, Any]]) -> list[str]:
+    """Template names from a passage's list: "1, 2, 4", "monologue and meta", "1-3", "all"."""
+    if text.strip().lower() in ("all", "any", "every", "*"):
+        return sorted(templates, key=lambda n: templates[n]["number"])
+    names = []
+    for ref in split_refs(text):
+        span = re.fullmatch(r"#?\s*(\d+)\s*(?:-|–|—|to)\s*#?\s*(\d+)", ref.strip())
+        if span:
+            names += [resolve(str(n), templates) for n in range(int(span[1]), int(span[2]) + 1)]
+        else:
+            names.append(resolve(ref, templates))
+    return names
 
 
 def load_gold(directory: str | Path, templates: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
