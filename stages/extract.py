@@ -2,7 +2,7 @@
 
 Reads  data/raw/**/*.pdf, params `extract`
 Writes data/extracted/documents.jsonl   one record per PDF (ok, or the error and a hint)
-       data/extracted/paragraphs.jsonl  headings, paragraphs and footnotes in reading order
+       data/extracted/paragraphs.jsonl  headings, paragraphs, footnotes, contents entries in order
        data/extracted/text/<doc>.txt    each book's clean text (paragraph offsets point here)
        data/extracted/report.md         what was extracted, what failed and how to fix it
        data/cache/extract/              per-PDF page analysis, so only changed PDFs are re-read
@@ -247,6 +247,7 @@ def main() -> int:
             "paragraphs": kinds["paragraph"],
             "headings": kinds["heading"],
             "footnotes": kinds["footnote"],
+            "contents_entries": kinds["contents"],
             "flagged_pages": sum(len(d["flags"]) for d in docs),
         },
     )

@@ -164,3 +164,30 @@ def test_hard_layouts(tmp_path: Path, name: str) -> None:
     assert "self-awareness" in text and "self-assured" in text and "well-meaning" in text
     assert "difficult" in text and "fluent" in text  # ligature glyphs come back as letters
     assert "* * *" not in text and "TWO COLUMNS" not in text.upper().replace("TWO COLUMNS'", "")
+
+
+def test_contents_entries_are_kept_apart(tmp_path: Path) -> None:
+    from reportlab.pdfgen.canvas import Canvas
+
+    pdf = tmp_path / "with contents.pdf"
+    c = Canvas(str(pdf), invariant=1)
+    c.setFont("Times-Roman", 11)
+    c.drawString(72, 720, "CONTENTS")
+    for n, (title, page) in enumerate([("Waking", "3"), ("The Lamp", "17"), ("Preface", "ix")]):
+        c.drawString(72, 690 - 16 * n, f"{title} {'. ' * 30}{page}")
+    c.showPage()
+    c.setFont("Times-Roman", 11)
+    lines = [
+        "The first thing that came back was not my name but the sound of the sea,",
+        "a long breath drawn in under the floorboards and let out again. I lay there",
+        "and waited for the rest of me to arrive, piece by piece, without hurry.",
+    ]
+    for n, line in enumerate(lines):
+        c.drawString(72 + (18 if n == 0 else 0), 720 - 14 * n, line)
+    c.save()
+    paras = pdf_layout.extract_file(str(pdf))
+    contents = [p["text"] for p in paras if p["kind"] == "contents"]
+    assert len(contents) == 3 and contents[0].startswith("Waking .") and contents[2].endswith("ix")
+    prose = [p for p in paras if p["kind"] == "paragraph"]
+    assert len(prose) == 1 and prose[0]["text"].startswith("The first thing")
+    assert prose[0]["chapter"] == "CONTENTS"  # an entry names no chapter of its own

@@ -33,6 +33,8 @@ FOLIO = re.compile(
 )
 CID = re.compile(r"\(cid:\d+\)")
 SCENE_BREAK = re.compile(r"^[\s*•·⁂~#§◆◇✦-]{1,20}$")
+# a table-of-contents entry: leader dots before a page number ("Waking . . . . . 12", "xiv")
+CONTENTS = re.compile(r"(?:\.\s*){4,}(?:\d{1,4}|[ivxlc]{1,7})\s*$", re.IGNORECASE)
 # Prefixes that form real hyphenated compounds: kept when the document gives no evidence.
 COMPOUND_PREFIXES = {"self", "half", "well", "ill", "all", "non", "quasi", "semi", "ex", "anti"}
 
@@ -439,6 +441,21 @@ def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str
             if SCENE_BREAK.match(ln["text"]) and centered:
                 close()  # "* * *" and the like: a break between paragraphs, not text
                 prev_body = None
+                continue
+            if CONTENTS.search(ln["text"]):
+                # one record per entry: not a heading (it names no chapter here), not prose
+                close()
+                out.append(
+                    {
+                        "kind": "contents",
+                        "text": re.sub(r"\s+", " ", ln["text"]).strip(),
+                        "page_start": p["page"],
+                        "page_end": p["page"],
+                        "chapter": chapter,
+                        "notes": [],
+                    }
+                )
+                prev_body = last_heading = None
                 continue
             if _is_heading(ln, prev, nxt, body, leading, centered):
                 if (
