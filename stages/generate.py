@@ -280,20 +280,25 @@ def output_contract(t: dict) -> str:
 
 
 def parse_json_object(text: str) -> dict[str, Any]:
+    """The JSON object in an answer: at its first brace or at the first brace of a fenced
+    block, with any preamble before it and any note after it ignored. (Never an object
+    nested inside a broken one: a truncated answer is reported as invalid JSON.)"""
     body = text.strip()
-    body = re.sub(r"^```(?:json)?\s*|\s*```$", "", body)
-    start, end = body.find("{"), body.rfind("}")
-    if start < 0 or end <= start:
+    starts = [body.find("{")] + [body.find("{", m.end()) for m in re.finditer(r"```", body)]
+    starts = sorted({at for at in starts if at >= 0})
+    if not starts:
         raise ValueError("no JSON object in the answer")
-    try:
-        data = json.loads(body[start : end + 1])
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"invalid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-        ) from None
-    if not isinstance(data, dict):
-        raise ValueError("the JSON is not an object")
-    return data
+    decoder = json.JSONDecoder()
+    first_error: json.JSONDecodeError | None = None
+    for at in starts:
+        try:
+            return decoder.raw_decode(body, at)[0]  # starts at a brace: always an object
+        except json.JSONDecodeError as exc:
+            first_error = first_error or exc
+    assert first_error is not None
+    raise ValueError(
+        f"invalid JSON ({first_error.msg} at line {first_error.lineno} column {first_error.colno})"
+    )
 
 
 def record(

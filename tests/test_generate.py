@@ -239,3 +239,23 @@ def test_suggest_rating_reorders_by_the_teacher_and_is_cached(claude) -> None:
     assert top[0]["reasons"] == ["teacher: 9 - she watches her own dread."]
     rate_with_teacher([candidate("par_b", "My dread.", 4.0)])
     assert len(claude.requests) == 2  # the second rating came from the cache
+
+
+@pytest.mark.parametrize(
+    "answer, expected",
+    [
+        ('{"turns": []}', {"turns": []}),
+        ('Here it is:\n```json\n{"turns": [1]}\n```\nA note {with braces}.', {"turns": [1]}),
+        ('Sure {of course}:\n```\n{"turns": [2]}\n```', {"turns": [2]}),
+        ("no object at all", "no JSON object"),
+        ('{"turns": [{"role": "user"}, {"role": ', "invalid JSON"),  # cut off: never the inner
+    ],
+)
+def test_the_json_object_is_found_where_teachers_put_it(answer: str, expected) -> None:
+    from stages.generate import parse_json_object
+
+    if isinstance(expected, dict):
+        assert parse_json_object(answer) == expected
+    else:
+        with pytest.raises(ValueError, match=expected):
+            parse_json_object(answer)
