@@ -1,7 +1,7 @@
 """A stand-in for the Anthropic API: a real HTTP server on 127.0.0.1, used through the real SDK.
 
 It speaks the Messages endpoint (`POST /v1/messages`) and the Message Batches endpoints
-(create, retrieve, results), with injectable latency and faults: 429/529/500 responses with
+(create, list, retrieve, results), with injectable latency and faults: 429/529/500 responses with
 retry-after, malformed JSON bodies, answers cut at max_tokens, empty bodies, answers in the
 wrong schema. By default it answers an elicitation prompt with a valid example, deterministic
 in the prompt, so pipelines can run against it end to end.
@@ -104,6 +104,11 @@ class StandIn:
 
             def do_GET(self) -> None:  # noqa: N802
                 standin._record(self, None)
+                if self.path.split("?")[0].rstrip("/") == "/v1/messages/batches":
+                    views = [standin._batch_view(b) for b in reversed(standin.batches.values())]
+                    page = {"data": views, "has_more": False, "first_id": None, "last_id": None}
+                    standin._send(self, 200, page)  # newest first, like the API
+                    return
                 m = re.match(r"^/v1/messages/batches/([^/]+)(/results)?$", self.path.split("?")[0])
                 if not m or m.group(1) not in standin.batches:
                     standin._send(
@@ -288,7 +293,7 @@ class StandIn:
                 "expired": 0,
             },
             "ended_at": "2026-01-01T00:00:00Z" if ended else None,
-            "created_at": "2026-01-01T00:00:00Z",
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(batch["created"])),
             "expires_at": "2026-01-02T00:00:00Z",
             "cancel_initiated_at": None,
             "archived_at": None,

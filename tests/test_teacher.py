@@ -155,3 +155,35 @@ def test_batch_mode_costs_half_and_resumes_instead_of_resubmitting(api, tmp_path
     answers = resumed.ask(more)
     assert len(api.batches) == 2  # the earlier batch was polled, not submitted again
     assert all(a.response.finish == "stop" for a in answers.values())
+
+
+def test_batch_submitted_by_a_run_killed_before_noting_its_id_is_found_not_paid_twice(
+    api, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    state = tmp_path / "cache/batches"
+    provider = AnthropicProvider(PARAMS | {"batch": True, "batch_dir": str(state)})
+    more = [Request("system", (("user", f"killed {i} - 2-2 messages"),), 200) for i in range(3)]
+    keys = {r.key(provider.name, provider.model, provider.sampling()): r for r in more}
+    # what the killed run left: its intent, and a batch the API accepted
+    after = datetime.now(UTC).isoformat(timespec="seconds")
+    write_json(
+        state / f"pending-{min(keys)}.json", {"id": None, "keys": sorted(keys), "after": after}
+    )
+    provider.client().messages.batches.create(
+        requests=[{"custom_id": k, "params": provider._params(r)} for k, r in keys.items()]
+    )
+    t = Teacher(provider, ResponseCache(tmp_path / "cache"), Budget(None, None))
+    answers = t.ask(more)
+    assert len(api.batches) == 1  # found and collected, not submitted again
+    assert all(a.response.finish == "stop" for a in answers.values()) and t.calls == 3
+    assert not list(state.glob("*.json"))
+
+    # an intent whose batch never reached the API: the requests are submitted as usual
+    others = [Request("system", (("user", f"never sent {i} - 2-2"),), 200) for i in range(2)]
+    okeys = sorted(o.key(provider.name, provider.model, provider.sampling()) for o in others)
+    write_json(state / f"pending-{okeys[0]}.json", {"id": None, "keys": okeys, "after": after})
+    t = Teacher(provider, ResponseCache(tmp_path / "cache"), Budget(None, None))
+    assert all(a.response.finish == "stop" for a in t.ask(others).values())
+    assert len(api.batches) == 2 and t.calls == 2

@@ -8,7 +8,9 @@ ANTHROPIC_BASE_URL (read by the SDK) points it at a stand-in server in tests.
 
 With `batch: true` requests go through the Message Batches API at half price: the batch id
 and its request keys are written to `<cache>/batches/` before polling starts, so a run that
-is interrupted resumes polling the same batch instead of paying for it again.
+is interrupted resumes polling the same batch instead of paying for it again. An intent file
+written just before submitting covers a kill between the submission and noting its id: the
+next run looks the batch up in the API's batch list instead of submitting it again.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -154,8 +157,19 @@ class AnthropicProvider:
     ) -> None:
         state_dir = Path(self.params["batch_dir"])
         by_key = {r.key(self.name, self.model, self.sampling()): r for r in requests}
+        # a run killed between submitting a batch and noting its id left only its intent:
+        # look for that batch at the API before paying for the same requests again
+        for intent in sorted(state_dir.glob("pending-*.json")):
+            state = read_json(intent)
+            found = self._find_submitted(state) if set(state["keys"]) & set(by_key) else None
+            if found:
+                say(self.stage, f"found batch {found}, submitted by a run killed before noting it")
+                write_json(state_dir / f"{found}.json", {"id": found, "keys": state["keys"]})
+            intent.unlink()
         # resume batches an earlier run submitted, before submitting anything new
         for state_file in sorted(state_dir.glob("*.json")):
+            if state_file.name.startswith("pending-"):
+                continue  # intents are settled above
             state = read_json(state_file)
             wanted = [k for k in state["keys"] if k in by_key]
             if wanted:
@@ -171,6 +185,9 @@ class AnthropicProvider:
         extra = {"extra_body": dict(self.params["extra_body"])} if self.params["extra_body"] else {}
         for start in range(0, len(pending), size):
             chunk = dict(pending[start : start + size])
+            intent = state_dir / f"pending-{min(chunk)}.json"
+            submitted_after = datetime.now(UTC).isoformat(timespec="seconds")
+            write_json(intent, {"id": None, "keys": sorted(chunk), "after": submitted_after})
             batch = self.client().messages.batches.create(
                 requests=[
                     {"custom_id": key, "params": self._params(r) | extra.get("extra_body", {})}
@@ -179,6 +196,7 @@ class AnthropicProvider:
             )
             state_file = state_dir / f"{batch.id}.json"
             write_json(state_file, {"id": batch.id, "keys": sorted(chunk)})
+            intent.unlink()
             say(
                 self.stage,
                 f"submitted batch {batch.id} with {len(chunk)} requests; "
@@ -186,6 +204,21 @@ class AnthropicProvider:
             )
             self._collect(batch.id, chunk, done)
             state_file.unlink()
+
+    def _find_submitted(self, state: dict[str, Any]) -> str | None:
+        """The id of the newest batch created since the intent (10 minutes' grace for clock
+        skew) with as many requests as it names. A wrong guess costs no money and no data:
+        results are matched by custom_id (our request keys), and keys missing from them are
+        reported as failed and asked again on the next run."""
+        since = datetime.fromisoformat(state["after"]) - timedelta(minutes=10)
+        for batch in self.client().messages.batches.list(limit=100):  # newest first
+            if batch.created_at < since:
+                break
+            c = batch.request_counts
+            total = c.processing + c.succeeded + c.errored + c.canceled + c.expired
+            if total == len(state["keys"]):
+                return batch.id
+        return None
 
     def _collect(
         self, batch_id: str, chunk: dict[str, Request], done: Callable[[Request, Response], None]
