@@ -543,22 +543,28 @@ def main() -> int:
 
 def estimate(jobs: list[Job], teacher: Teacher, provider: Any) -> int:
     """The run's size and cost before any call: the first round exactly, later rounds bounded."""
-    first = [j.next_request() for j in jobs]
-    cached = sum(1 for r in first if r is not None and teacher.cache.path(teacher.key(r)).exists())
+    first = [r for r in (j.next_request() for j in jobs) if r is not None]
+    to_call = [r for r in first if not teacher.cache.path(teacher.key(r)).exists()]
     steps = sum(len(j.plan) if j.mode == "turns" else 1 for j in jobs)
-    in_chars = sum(len(r.system) + sum(len(c) for _, c in r.messages) for r in first if r)
-    out_tokens = sum(r.max_tokens for r in first if r)
+    in_chars = sum(len(r.system) + sum(len(c) for _, c in r.messages) for r in to_call)
+    out_tokens = sum(r.max_tokens for r in to_call)
     worst = getattr(provider, "worst_case_usd", lambda r: 0.0)
-    usd = sum(worst(r) for r in first if r)
+    usd = sum(worst(r) for r in to_call)
     print(
         f"jobs: {len(jobs)}; requests (at least): {steps}; first round: {len(first)}, "
-        f"cached: {cached}, to call: {len(first) - cached}"
+        f"cached: {len(first) - len(to_call)}, to call: {len(to_call)}"
     )
-    print(f"first round: ~{in_chars // 4} input tokens, <= {out_tokens} output tokens")
+    print(f"to call: ~{in_chars // 4} input tokens, <= {out_tokens} output tokens")
     print(
-        f"worst-case USD for uncached first-round requests: standard ${usd:.4f}, "
-        f"batch ${usd / 2:.4f} (provider {provider.name}:{provider.model})"
+        f"worst-case USD for them: standard ${usd:.4f}, batch ${usd / 2:.4f} "
+        f"(provider {provider.name}:{provider.model}; no prompt-cache discount assumed)"
     )
+    if provider.name == "anthropic" and first:
+        prefix = max(len(r.system) for r in first) // 4  # ~4 characters a token
+        print(
+            f"shared system prefix: ~{prefix} tokens; Claude caches a prefix of at least 1,024 "
+            f"tokens (2,048 on Haiku){'' if prefix >= 1024 else ', so this one is not cached'}"
+        )
     return 0
 
 

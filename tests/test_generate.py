@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -117,11 +118,24 @@ def test_failures_are_reported_and_retried_next_run(claude) -> None:
     assert metrics()["failed"] == 0 and metrics()["calls"] == 1
 
 
+def estimate() -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "stages", "estimate"], capture_output=True, text=True, check=True
+    )
+    return proc.stdout
+
+
 def test_budget_stops_cleanly_and_raising_it_pays_only_for_the_rest(claude) -> None:
+    before = estimate()
+    assert "cached: 0, to call: 14" in before and "not cached" in before  # a short prefix
     set_params(teacher__budget__max_requests=5, teacher__anthropic__concurrency=1)
     proc = generate(check=False)
     assert proc.returncode == 4 and "STOPPED by the budget" in proc.stderr
     assert "max_requests=5" in proc.stderr and len(claude.requests) == 5
+    usd = lambda text: float(re.search(r"standard \$([0-9.]+)", text).group(1))  # noqa: E731
+    after = estimate()
+    assert "cached: 5, to call: 9" in after and len(claude.requests) == 5  # no call made
+    assert usd(after) == pytest.approx(usd(before) * 9 / 14, rel=0.2)  # only what is left
     set_params(teacher__budget__max_requests=100)
     generate()
     assert len(claude.requests) == 14 and metrics()["cache_hits"] == 5
