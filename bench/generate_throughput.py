@@ -23,15 +23,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from stages.core.jsonl import read_jsonl  # noqa: E402
 from stages.core.params import load_params  # noqa: E402
 from stages.core.teacher import Budget, Request, ResponseCache, Teacher  # noqa: E402
 from stages.core.teacher_anthropic import AnthropicProvider  # noqa: E402
-from tests.conftest import copy_project  # noqa: E402
+from tests.conftest import copy_project, set_params  # noqa: E402
 
 
 class StandInProcess:
@@ -110,14 +108,13 @@ def cached_rerun(target: int) -> tuple[int, float, float, int]:
         run("extract")
         run("curate")
         pairs = sum(len(p["templates"]) for p in read_jsonl(repo / "data/curated/passages.jsonl"))
-        params = yaml.safe_load((repo / "params.yaml").read_text())
-        params["teacher"] |= {
-            "provider": "anthropic",
-            "budget": {"max_usd": None, "max_requests": None},
-        }
-        params["teacher"]["anthropic"]["concurrency"] = 16
-        params["generate"]["samples_per_prompt"] = -(-target // pairs)
-        (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        set_params(
+            repo,
+            teacher__provider="anthropic",
+            teacher__budget={"max_usd": None, "max_requests": None},
+            teacher__anthropic__concurrency=16,
+            generate__samples_per_prompt=-(-target // pairs),
+        )
         start = time.perf_counter()
         run("generate")
         first = time.perf_counter() - start

@@ -22,8 +22,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -85,7 +83,7 @@ def make_set(kind: str, n: int, rng: random.Random) -> list[dict]:
 
 
 def train(workdir: Path, rows: list[dict], iters: int) -> None:
-    from tests.conftest import copy_project
+    from tests.conftest import copy_project, set_params
 
     copy_project(workdir)
     (workdir / "models").mkdir(exist_ok=True)
@@ -95,16 +93,15 @@ def train(workdir: Path, rows: list[dict], iters: int) -> None:
     cut = int(len(rows) * 0.8)
     for name, part in (("train", rows[:cut]), ("valid", rows[cut:]), ("test", rows[cut:])):
         (data / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in part))
-    params = yaml.safe_load((workdir / "params.yaml").read_text())
-    params["train"] |= {
-        "iters": iters,
-        "batch_size": 4,
-        "learning_rate": 0.0005,
-        "num_layers": 8,
-        "eval_every": max(1, iters // 4),
-        "warmup": 0,
-    }
-    (workdir / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    set_params(
+        workdir,
+        train__iters=iters,
+        train__batch_size=4,
+        train__learning_rate=0.0005,
+        train__num_layers=8,
+        train__eval_every=max(1, iters // 4),
+        train__warmup=0,
+    )
     subprocess.run([sys.executable, "-m", "stages.train"], cwd=workdir, check=True)
 
 

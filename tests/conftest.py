@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -29,6 +30,19 @@ PROJECT_FILES = [
     ".dvcignore",
     ".pre-commit-config.yaml",
 ]
+
+
+def set_params(root: Path | str = ".", **changes: object) -> None:
+    """Change a project's params.yaml: set_params(repo, teacher__provider="anthropic")."""
+    path = Path(root) / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    for dotted, value in changes.items():
+        node = params
+        *parents, last = dotted.split("__")
+        for key in parents:
+            node = node[key]
+        node[last] = value
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
 def copy_project(dest: Path) -> Path:

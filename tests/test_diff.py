@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from stages.core.jsonl import read_jsonl
-from tests.conftest import init_repo, run
+from tests.conftest import init_repo, run, set_params
 
 DVC = [sys.executable, "-m", "dvc"]
 
@@ -22,10 +21,7 @@ def repo(tmp_path: Path, standin) -> tuple[Path, dict]:
     """A git+DVC repo built to `format` with the stand-in teacher, pushed to a local remote."""
     r = init_repo(tmp_path / "repo")
     run(DVC + ["remote", "add", "-d", "local", str(tmp_path / "storage")], r)
-    params = yaml.safe_load((r / "params.yaml").read_text())
-    params["teacher"]["provider"] = "anthropic"
-    params["generate"]["samples_per_prompt"] = 1
-    (r / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    set_params(r, teacher__provider="anthropic", generate__samples_per_prompt=1)
     env = {"ANTHROPIC_BASE_URL": standin.url, "ANTHROPIC_API_KEY": "sk-test"}
     run(DVC + ["repro", "format"], r, env=env)
     run(["git", "add", "-A"], r)

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from stages.core.jsonl import read_jsonl
-from tests.conftest import init_repo, run
+from tests.conftest import init_repo, run, set_params
 
 DVC = [sys.executable, "-m", "dvc"]
 KEY = "sk-ant-fault-suite-secret-7331"
@@ -31,12 +31,7 @@ def stage(name: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
 
 
 def use_standin(standin, monkeypatch, **params) -> None:
-    p = yaml.safe_load(Path("params.yaml").read_text())
-    p["teacher"]["provider"] = "anthropic"
-    p["generate"]["samples_per_prompt"] = 1
-    for k, v in params.items():
-        p[k.split("__")[0]][k.split("__")[1]] = v
-    Path("params.yaml").write_text(yaml.safe_dump(p, sort_keys=False))
+    set_params(teacher__provider="anthropic", generate__samples_per_prompt=1, **params)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.url)
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
 
@@ -219,10 +214,7 @@ def test_untrusted_text_cannot_change_structure(project, standin, monkeypatch) -
 
 def test_the_key_never_lands_in_outputs_cache_lock_or_logs(tmp_path: Path, standin) -> None:
     repo = init_repo(tmp_path / "r")
-    p = yaml.safe_load((repo / "params.yaml").read_text())
-    p["teacher"]["provider"] = "anthropic"
-    p["generate"]["samples_per_prompt"] = 1
-    (repo / "params.yaml").write_text(yaml.safe_dump(p, sort_keys=False))
+    set_params(repo, teacher__provider="anthropic", generate__samples_per_prompt=1)
     proc = run(
         DVC + ["repro", "format"],
         repo,
@@ -246,9 +238,7 @@ def test_the_key_never_lands_in_outputs_cache_lock_or_logs(tmp_path: Path, stand
 )
 def test_huge_and_outside_pdfs(project, setup: str, message: str) -> None:
     if setup == "huge":
-        p = yaml.safe_load(Path("params.yaml").read_text())
-        p["extract"]["max_pages"] = 4
-        Path("params.yaml").write_text(yaml.safe_dump(p, sort_keys=False))
+        set_params(extract__max_pages=4)
     else:
         outside = project / "elsewhere.pdf"
         shutil.copy("data/raw/on-attending.pdf", outside)

@@ -13,22 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from stages.core.jsonl import read_jsonl
+from tests.conftest import set_params
 
 KEY = "sk-ant-standin-secret-4242"
-
-
-def set_params(**changes: object) -> None:
-    params = yaml.safe_load(Path("params.yaml").read_text())
-    for dotted, value in changes.items():
-        node = params
-        *path, last = dotted.split("__")
-        for k in path:
-            node = node[k]
-        node[last] = value
-    Path("params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
 @pytest.fixture

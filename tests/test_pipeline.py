@@ -16,7 +16,7 @@ import yaml
 
 from stages.core.jsonl import read_jsonl
 from stages.core.schemas import validate_rows
-from tests.conftest import init_repo, run
+from tests.conftest import init_repo, run, set_params
 
 pytestmark = pytest.mark.slow
 DVC = [sys.executable, "-m", "dvc"]
@@ -35,11 +35,16 @@ PROBES = [
 
 def small(repo: Path) -> None:
     """Trimmed params: one sample per prompt, a few training steps, four probes."""
-    params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["generate"] |= {"samples_per_prompt": 1, "max_turn_tokens": 64}
-    params["train"] |= {"iters": 4, "eval_every": 2, "num_layers": 4}
-    params["evaluate"] |= {"probes": "evals/probes-test.yaml", "max_tokens": 48}
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    set_params(
+        repo,
+        generate__samples_per_prompt=1,
+        generate__max_turn_tokens=64,
+        train__iters=4,
+        train__eval_every=2,
+        train__num_layers=4,
+        evaluate__probes="evals/probes-test.yaml",
+        evaluate__max_tokens=48,
+    )
     (repo / "evals/probes-test.yaml").write_text(yaml.safe_dump(PROBES, sort_keys=False))
     run(["git", "add", "-A"], repo)
     run(["git", "commit", "-qm", "small params"], repo)
@@ -135,9 +140,7 @@ def test_rebuild_from_scratch_is_byte_identical(built: Path, tmp_path: Path) -> 
     ).read_bytes()
 
     # the anthropic teacher without a key stops before generating, keeping what came before
-    params = yaml.safe_load((other / "params.yaml").read_text())
-    params["teacher"]["provider"] = "anthropic"
-    (other / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    set_params(other, teacher__provider="anthropic")
     env = {"ANTHROPIC_API_KEY": "", "ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}
     proc = run(DVC + ["repro", "generate"], other, env=env, check=False)
     assert proc.returncode != 0

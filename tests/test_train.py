@@ -10,10 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from stages.core.jsonl import write_jsonl
-from tests.conftest import copy_project, gold_rows
+from tests.conftest import copy_project, gold_rows, set_params
 
 pytestmark = pytest.mark.slow
 
@@ -64,14 +63,13 @@ def test_mlx_lm_trains_on_the_formatted_files_directly(formatted: Path, tmp_path
 
 
 def test_data_parallel_over_two_local_processes_then_fuse(formatted: Path) -> None:
-    params = yaml.safe_load((formatted / "params.yaml").read_text())
-    params["train"] |= {
-        "iters": 2,
-        "eval_every": 1,
-        "num_layers": 2,
-        "distributed": {"hosts": ["127.0.0.1", "127.0.0.1"], "backend": "ring"},
-    }
-    (formatted / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    set_params(
+        formatted,
+        train__iters=2,
+        train__eval_every=1,
+        train__num_layers=2,
+        train__distributed={"hosts": ["127.0.0.1", "127.0.0.1"], "backend": "ring"},
+    )
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")  # two processes on two cores
     proc = subprocess.run(
         [sys.executable, "-m", "stages.train"],
@@ -103,14 +101,13 @@ def test_data_parallel_over_two_local_processes_then_fuse(formatted: Path) -> No
 
 
 def test_killed_training_keeps_the_last_adapter_and_a_rerun_is_identical(formatted: Path) -> None:
-    params = yaml.safe_load((formatted / "params.yaml").read_text())
-    params["train"] |= {
-        "iters": 6,
-        "eval_every": 3,
-        "num_layers": 2,
-        "distributed": {"hosts": [], "backend": "ring"},
-    }
-    (formatted / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    set_params(
+        formatted,
+        train__iters=6,
+        train__eval_every=3,
+        train__num_layers=2,
+        train__distributed={"hosts": [], "backend": "ring"},
+    )
     adapter = formatted / "models/adapter"
 
     def train() -> dict[str, bytes]:
