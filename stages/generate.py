@@ -410,7 +410,7 @@ def main() -> int:
     provider = teacher.provider
 
     if args.estimate:
-        return estimate(jobs, teacher, provider)
+        return estimate(jobs, teacher)
 
     say(
         STAGE,
@@ -541,15 +541,15 @@ def main() -> int:
     return 0
 
 
-def estimate(jobs: list[Job], teacher: Teacher, provider: Any) -> int:
+def estimate(jobs: list[Job], teacher: Teacher) -> int:
     """The run's size and cost before any call: the first round exactly, later rounds bounded."""
     first = [r for r in (j.next_request() for j in jobs) if r is not None]
     to_call = [r for r in first if not teacher.cache.path(teacher.key(r)).exists()]
     steps = sum(len(j.plan) if j.mode == "turns" else 1 for j in jobs)
     in_chars = sum(len(r.system) + sum(len(c) for _, c in r.messages) for r in to_call)
     out_tokens = sum(r.max_tokens for r in to_call)
-    worst = getattr(provider, "worst_case_usd", lambda r: 0.0)
-    usd = sum(worst(r) for r in to_call)
+    provider = teacher.provider
+    usd = sum(teacher.worst_case_usd(r) for r in to_call)
     print(
         f"jobs: {len(jobs)}; requests (at least): {steps}; first round: {len(first)}, "
         f"cached: {len(first) - len(to_call)}, to call: {len(to_call)}"

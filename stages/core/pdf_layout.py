@@ -352,6 +352,20 @@ def _is_heading(
     return before and after and (ln["bold"] or capitals or (centered and len(text.split()) <= 8))
 
 
+def _record(
+    kind: str, text: str, page: int, chapter: str | None, notes: list[str]
+) -> dict[str, Any]:
+    """One output record (heading, paragraph, footnote or contents entry) on one page."""
+    return {
+        "kind": kind,
+        "text": text,
+        "page_start": page,
+        "page_end": page,
+        "chapter": chapter,
+        "notes": notes,
+    }
+
+
 def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Paragraph records (kind, text, page span, chapter, note markers) in reading order.
 
@@ -424,14 +438,13 @@ def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str
                 m = re.match(r"^([0-9]{1,3}|[*†‡§¶]{1,3})[.)]?\s+(.*)", ln["text"])
                 if m or not notes:
                     notes.append(
-                        {
-                            "kind": "footnote",
-                            "text": m.group(2) if m else ln["text"],
-                            "page_start": p["page"],
-                            "page_end": p["page"],
-                            "chapter": chapter,
-                            "notes": [m.group(1)] if m else [],
-                        }
+                        _record(
+                            "footnote",
+                            m.group(2) if m else ln["text"],
+                            p["page"],
+                            chapter,
+                            [m.group(1)] if m else [],
+                        )
                     )
                 else:
                     notes[-1]["text"] = _join(notes[-1]["text"], ln["text"], vocab)
@@ -445,16 +458,8 @@ def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str
             if CONTENTS.search(ln["text"]):
                 # one record per entry: not a heading (it names no chapter here), not prose
                 close()
-                out.append(
-                    {
-                        "kind": "contents",
-                        "text": re.sub(r"\s+", " ", ln["text"]).strip(),
-                        "page_start": p["page"],
-                        "page_end": p["page"],
-                        "chapter": chapter,
-                        "notes": [],
-                    }
-                )
+                text = re.sub(r"\s+", " ", ln["text"]).strip()
+                out.append(_record("contents", text, p["page"], chapter, []))
                 prev_body = last_heading = None
                 continue
             if _is_heading(ln, prev, nxt, body, leading, centered):
@@ -467,14 +472,7 @@ def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str
                     current["text"] += " " + ln["text"]
                 else:
                     close()
-                    current = {
-                        "kind": "heading",
-                        "text": ln["text"],
-                        "page_start": p["page"],
-                        "page_end": p["page"],
-                        "chapter": None,
-                        "notes": [],
-                    }
+                    current = _record("heading", ln["text"], p["page"], None, [])
                 chapter = current["text"]
                 current["chapter"] = chapter
                 last_heading = ln
@@ -503,14 +501,7 @@ def paragraphs(pages: list[dict], titles: tuple[str, ...] = ()) -> list[dict[str
             ln["short"] = right - ln["x1"] > 2 * body
             if starts:
                 close()
-                current = {
-                    "kind": "paragraph",
-                    "text": ln["text"],
-                    "page_start": p["page"],
-                    "page_end": p["page"],
-                    "chapter": chapter,
-                    "notes": list(ln["notes"]),
-                }
+                current = _record("paragraph", ln["text"], p["page"], chapter, list(ln["notes"]))
             else:
                 current["text"] = _join(current["text"], ln["text"], vocab)
                 current["page_end"] = p["page"]

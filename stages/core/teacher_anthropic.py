@@ -167,9 +167,7 @@ class AnthropicProvider:
                 write_json(state_dir / f"{found}.json", {"id": found, "keys": state["keys"]})
             intent.unlink()
         # resume batches an earlier run submitted, before submitting anything new
-        for state_file in sorted(state_dir.glob("*.json")):
-            if state_file.name.startswith("pending-"):
-                continue  # intents are settled above
+        for state_file in sorted(state_dir.glob("*.json")):  # intents are settled above
             state = read_json(state_file)
             wanted = [k for k in state["keys"] if k in by_key]
             if wanted:
@@ -182,7 +180,7 @@ class AnthropicProvider:
                 state_file.unlink()
         pending = list(by_key.items())
         size = self.params["batch_size"]
-        extra = {"extra_body": dict(self.params["extra_body"])} if self.params["extra_body"] else {}
+        extra_body = dict(self.params["extra_body"] or {})  # in a batch: part of the params
         for start in range(0, len(pending), size):
             chunk = dict(pending[start : start + size])
             intent = state_dir / f"pending-{min(chunk)}.json"
@@ -190,7 +188,7 @@ class AnthropicProvider:
             write_json(intent, {"id": None, "keys": sorted(chunk), "after": submitted_after})
             batch = self.client().messages.batches.create(
                 requests=[
-                    {"custom_id": key, "params": self._params(r) | extra.get("extra_body", {})}
+                    {"custom_id": key, "params": self._params(r) | extra_body}
                     for key, r in chunk.items()
                 ]
             )
