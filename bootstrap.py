@@ -73,7 +73,7 @@ def install() -> None:
 
 def probe_blas() -> str:
     out = subprocess.run(
-        [str(PY), "-m", "stages.core.blas"], cwd=ROOT, env=env(), capture_output=True, text=True
+        [str(PY), "-m", "stages.model.blas"], cwd=ROOT, env=env(), capture_output=True, text=True
     )
     return (out.stdout or out.stderr).strip()
 

@@ -17,12 +17,12 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> int:
     os.chdir(ROOT)
-    from stages.core.blas import use_fast_blas
+    from stages.model.blas import use_fast_blas
 
     use_fast_blas()
-    from stages.core.lm_eval_mlx import MLXLM
     from stages.core.params import load_params, load_yaml
-    from stages.evaluate import run_tasks
+    from stages.evaluation.harness import run_tasks
+    from stages.model.lm_eval_model import MLXLM
 
     p = load_params("evaluate")
     probes = load_yaml(p["probes"])

@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from scripts import make_sample_pdfs as books  # noqa: E402
-from stages.core import pdf_layout  # noqa: E402
-from stages.tools.quality import extraction_quality  # noqa: E402
+from stages.pdf.document import extract_file  # noqa: E402
+from stages.pdf.quality import extraction_quality  # noqa: E402
 
 VARIANTS = {
     "two columns, small-caps heads": "columns: 2\nheads: smallcaps\n",
@@ -32,9 +32,7 @@ def measure(src: Path, tmp: Path) -> dict:
     pdf.write_bytes(books.Typesetter(book).render())
     books.use_font("times")
     heads = [book.meta["title"], book.meta["author"]] + [t for t, _ in book.chapters]
-    return extraction_quality(
-        books.expected_paragraphs(src), pdf_layout.extract_file(str(pdf)), heads
-    )
+    return extraction_quality(books.expected_paragraphs(src), extract_file(str(pdf)), heads)
 
 
 def main() -> int:

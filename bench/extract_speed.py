@@ -21,8 +21,8 @@ from pathlib import Path
 import pdfplumber
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from stages.core import pdf_layout  # noqa: E402
-from stages.extract import read_chunk  # noqa: E402
+from stages.pdf.document import read_pages  # noqa: E402
+from stages.pdf.paragraphs import paragraphs  # noqa: E402
 
 
 def long_book(folder: Path) -> Path:
@@ -70,9 +70,9 @@ def plain(path: Path) -> int:
 def ours_one_process(path: Path) -> tuple[int, float]:
     with pdfplumber.open(path) as pdf:
         n = len(pdf.pages)
-    pages = read_chunk(str(path), 0, n)
+    pages = read_pages(str(path), 0, n)
     start = time.perf_counter()
-    pdf_layout.paragraphs(pages)
+    paragraphs(pages)
     return n, time.perf_counter() - start
 
 
@@ -85,13 +85,13 @@ def ours_parallel(paths: list[Path], workers: int) -> int:
                 n = len(pdf.pages)
             total += n
             futures += [
-                (path, pool.submit(read_chunk, str(path), s, min(s + 8, n))) for s in range(0, n, 8)
+                (path, pool.submit(read_pages, str(path), s, min(s + 8, n))) for s in range(0, n, 8)
             ]
         by_doc: dict[Path, list] = {}
         for path, f in futures:
             by_doc.setdefault(path, []).extend(f.result())
         for pages in by_doc.values():
-            pdf_layout.paragraphs(pages)
+            paragraphs(pages)
     return total
 
 

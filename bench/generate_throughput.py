@@ -25,11 +25,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from scripts.workspace import copy_project, set_params  # noqa: E402
 from stages.core.jsonl import read_jsonl  # noqa: E402
+from stages.core.log import last_run  # noqa: E402
 from stages.core.params import load_params  # noqa: E402
-from stages.core.teacher import Budget, Request, ResponseCache, Teacher  # noqa: E402
-from stages.core.teacher_anthropic import AnthropicProvider  # noqa: E402
-from tests.conftest import copy_project, set_params  # noqa: E402
+from stages.teacher.anthropic import AnthropicProvider  # noqa: E402
+from stages.teacher.cache import ResponseCache  # noqa: E402
+from stages.teacher.client import Budget, Teacher  # noqa: E402
+from stages.teacher.types import Request  # noqa: E402
 
 
 class StandInProcess:
@@ -122,8 +125,9 @@ def cached_rerun(target: int) -> tuple[int, float, float, int]:
         run("generate")
         again = time.perf_counter() - start
         m = json.loads((repo / "metrics/generate.json").read_text())
+        calls = last_run("generate", repo / "logs/runs.jsonl")["calls"]  # of the cached re-run
         shutil.rmtree(repo / "data/cache", ignore_errors=True)
-        return m["jobs"], first, again, m["calls"]
+        return m["jobs"], first, again, calls
 
 
 def main() -> int:

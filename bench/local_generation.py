@@ -22,7 +22,7 @@ def main() -> int:
     ap.add_argument("--prompts", type=int, default=16)
     ap.add_argument("--tokens", type=int, default=64)
     args = ap.parse_args()
-    from stages.core.mlx_model import chat_tokens, generate_batch, load
+    from stages.model.runtime import chat_tokens, generate_batch, load
 
     model, tok, info = load("models/base", stage="bench")
     prompts = [

@@ -27,7 +27,7 @@ def child(iters: int, memory: bool) -> None:
     """Train `iters` steps and print one JSON line (tokens/s, or peak memory per length)."""
     import types
 
-    from stages.core.mlx_model import load
+    from stages.model.runtime import load
 
     model, tok, info = load("models/base", stage="bench")
     import mlx.core as mx

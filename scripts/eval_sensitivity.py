@@ -83,7 +83,7 @@ def make_set(kind: str, n: int, rng: random.Random) -> list[dict]:
 
 
 def train(workdir: Path, rows: list[dict], iters: int) -> None:
-    from tests.conftest import copy_project, set_params
+    from scripts.workspace import copy_project, set_params
 
     copy_project(workdir)
     (workdir / "models").mkdir(exist_ok=True)
@@ -114,13 +114,14 @@ def main() -> int:
     if not (ROOT / "models/base/model.safetensors").exists():
         sys.exit("models/base is missing: run `dvc repro prepare_model` first")
     os.chdir(ROOT)
-    from stages.core.blas import use_fast_blas
+    from stages.model.blas import use_fast_blas
 
     use_fast_blas(reexec=True)
-    from stages.core.lm_eval_mlx import MLXLM
     from stages.core.params import load_params, load_yaml
-    from stages.core.traits import bootstrap_mean, per_probe
-    from stages.evaluate import run_tasks
+    from stages.evaluation.harness import run_tasks
+    from stages.evaluation.stats import bootstrap_mean
+    from stages.model.lm_eval_model import MLXLM
+    from stages.quality.traits import per_probe
 
     p = load_params("evaluate")
     probes = [q for q in load_yaml(p["probes"]) if q["type"] in ("inner", "bait")]

@@ -22,10 +22,10 @@ from stages.core.ids import content_id
 from stages.core.jsonl import DataError, read_jsonl, write_json, write_jsonl
 from stages.core.log import run_main, say
 from stages.core.params import load_params
-from stages.core.passages import read_passages
 from stages.core.schemas import validate_rows
-from stages.core.templates import load_templates, resolve_all
-from stages.core.textmatch import Locator, words_text
+from stages.dataset.templates import load_templates, resolve_all
+from stages.passages.locate import Locator, words_text
+from stages.passages.parse import read_passages
 
 STAGE = "curate"
 OUT = Path("data/curated")

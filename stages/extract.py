@@ -8,9 +8,9 @@ Writes data/extracted/documents.jsonl   one record per PDF (ok, or the error and
        data/cache/extract/              per-PDF page analysis, so only changed PDFs are re-read
        metrics/extract.json
 
-Pages are analysed in parallel across cores. A bad PDF (encrypted, corrupt, empty,
-image-only) never stops the others: it is reported with a reason and a hint, and with
-`extract.strict` the stage exits non-zero after writing everything it could.
+The reading itself is in stages/pdf/; pages are read in parallel across cores. A bad PDF
+(encrypted, corrupt, empty, image-only) never stops the others: it is reported with a reason
+and a hint, and with `extract.strict` the stage exits non-zero after writing all it could.
 """
 
 from __future__ import annotations
@@ -22,113 +22,22 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import pdfplumber
-
-from stages.core import pdf_layout
 from stages.core.ids import content_id, sha256_bytes, sha256_file
-from stages.core.jsonl import atomic_write_text, read_json, write_json, write_jsonl
-from stages.core.log import Progress, run_main, say
+from stages.core.jsonl import atomic_write_text, write_json, write_jsonl
+from stages.core.log import run_main, say
 from stages.core.params import load_params
 from stages.core.schemas import validate_rows
+from stages.pdf.document import HINTS, PdfError, analyse
+from stages.pdf.paragraphs import paragraphs
 
 STAGE = "extract"
 OUT = Path("data/extracted")
 CACHE = Path("data/cache/extract")
-PAGES_PER_TASK = 8
-
-HINTS = {
-    "encrypted": "the PDF is password-protected: save an unprotected copy "
-    "(e.g. `qpdf --decrypt in.pdf out.pdf`) and add that instead",
-    "corrupt": "the file is damaged or not a PDF: download or export it again",
-    "empty": "the PDF has no pages or no content: check that it is the right file",
-    "image-only": "no text layer (scanned pages): run OCR first, e.g. `ocrmypdf in.pdf out.pdf`",
-    "too-large": "raise extract.max_pages in params.yaml, or split the PDF",
-}
-
-
-class PdfError(Exception):
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-
-
-def classify(exc: Exception) -> PdfError:
-    """Map pdfminer/pdfplumber exceptions to our error codes."""
-    if isinstance(exc, PdfError):
-        return exc
-    # pdfplumber wraps pdfminer's exceptions: look at the one inside
-    while exc.args and isinstance(exc.args[0], Exception):
-        exc = exc.args[0]
-    name = type(exc).__name__
-    text = f"{name}: {exc}".strip()
-    if "Password" in name or "Encryption" in name or "encrypt" in str(exc).lower():
-        return PdfError("encrypted", text)
-    return PdfError("corrupt", text)
-
-
-def read_chunk(path: str, start: int, end: int) -> list[dict[str, Any]]:
-    """Analyse pages [start, end) of one PDF (runs in a worker process)."""
-    out = []
-    with pdfplumber.open(path) as pdf:
-        for index in range(start, end):
-            page = pdf.pages[index]
-            result = pdf_layout.page_lines(page, index + 1)
-            result["height"] = float(page.height)
-            result["has_images"] = bool(page.images)
-            out.append(result)
-            page.close()  # drop pdfplumber's per-page caches: flat memory on long books
-    return out
-
-
-def page_count_and_titles(path: Path) -> tuple[int, tuple[str, ...]]:
-    if path.stat().st_size == 0:
-        raise PdfError("empty", "the file is 0 bytes")
-    try:
-        with pdfplumber.open(path) as pdf:
-            meta = pdf.metadata or {}
-            titles = tuple(str(meta.get(k, "")) for k in ("Title", "Author") if meta.get(k))
-            return len(pdf.pages), titles
-    except Exception as exc:  # pdfminer raises many unrelated types for broken files
-        raise classify(exc) from None
-
-
-def analyse(path: Path, sha: str, pool: ProcessPoolExecutor, max_pages: int) -> dict[str, Any]:
-    """Per-page analysis of one PDF, from the cache when the PDF and the code are unchanged."""
-    code_hash = sha256_file(pdf_layout.__file__)[:16]
-    cached = CACHE / f"{sha[:32]}-{code_hash}.json"
-    if cached.exists():
-        return read_json(cached)
-    n_pages, titles = page_count_and_titles(path)
-    if n_pages == 0:
-        raise PdfError("empty", "the PDF has 0 pages")
-    if n_pages > max_pages:
-        raise PdfError("too-large", f"{n_pages} pages, more than extract.max_pages={max_pages}")
-    tasks = [
-        pool.submit(read_chunk, str(path), s, min(s + PAGES_PER_TASK, n_pages))
-        for s in range(0, n_pages, PAGES_PER_TASK)
-    ]
-    pages: list[dict[str, Any]] = []
-    progress = Progress(STAGE, n_pages, f"{path.name} pages")
-    for task in tasks:
-        try:
-            chunk = task.result()
-        except Exception as exc:
-            raise classify(exc) from None
-        pages += chunk
-        progress.step(len(chunk))
-    if not any(p["lines"] for p in pages):
-        if any(p["has_images"] for p in pages):
-            raise PdfError("image-only", f"{n_pages} pages with images and no text")
-        raise PdfError("empty", f"{n_pages} pages without any text")
-    result = {"pages": pages, "titles": list(titles)}
-    CACHE.mkdir(parents=True, exist_ok=True)
-    write_json(cached, result)
-    return result
 
 
 def document_records(path: Path, doc_id: str, analysed: dict[str, Any]) -> tuple[list, str]:
     """Paragraph records with ids and offsets, and the document's clean text."""
-    paras = pdf_layout.paragraphs(analysed["pages"], tuple(analysed["titles"]))
+    paras = paragraphs(analysed["pages"], tuple(analysed["titles"]))
     records, seen, offset, texts = [], Counter(), 0, []
     for index, p in enumerate(paras):
         seen[p["text"]] += 1
@@ -195,7 +104,7 @@ def main() -> int:
             doc_id = f"doc_{sha[:16]}"
             doc = {"id": doc_id, "path": path.as_posix(), "sha256": sha}
             try:
-                analysed = analyse(path, sha, pool, params["max_pages"])
+                analysed = analyse(path, sha, pool, params["max_pages"], CACHE, STAGE)
                 records, text = document_records(path, doc_id, analysed)
             except PdfError as err:
                 say(STAGE, f"ERROR {path}: {err.code}: {err} -> {HINTS[err.code]}")

@@ -22,14 +22,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from stages.core.checks import check_example, flag, near_duplicates, proper_names
-from stages.core.decisions import read_decisions
-from stages.core.ids import content_id
 from stages.core.jsonl import read_jsonl, write_json, write_jsonl
 from stages.core.log import run_main, say
 from stages.core.params import load_params
 from stages.core.schemas import validate_rows
-from stages.core.templates import load_templates
+from stages.dataset.decisions import read_decisions, review_status
+from stages.dataset.examples import apply_edit
+from stages.dataset.templates import load_templates
+from stages.quality.checks import agreement, check_example, flag
+from stages.quality.near_duplicates import near_duplicates
+from stages.quality.text import proper_names
 
 STAGE = "review_merge"
 OUT = Path("data/reviewed")
@@ -42,37 +44,26 @@ def source_names(passage: dict[str, Any], doc: dict[str, Any] | None) -> set[str
     return names - {"The", "This", "That", "When", "What"}
 
 
-def apply_edit(example: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
-    edited = copy.deepcopy(example)
-    edited["turns"] = decision["turns"]
-    edited["id"] = content_id(
-        "ex", {"kind": example["kind"], "template": example["template"], "turns": decision["turns"]}
-    )
-    edited["lineage"]["edited_from"] = example["id"]
-    edited["notes"] = sorted(set(example["notes"]) | {f"edited by {decision['reviewer']}"})
-    return edited
-
-
-def agreement(reviewed: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per check: precision and recall of "flagged" against "rejected by a person"."""
-    checks = sorted({f["check"] for e in reviewed for f in e["flags"]})
-    out = {}
-    for check in checks:
-        tp = fp = fn = 0
-        for e in reviewed:
-            flagged = any(f["check"] == check for f in e["flags"])
-            rejected = e["review"]["status"] == "rejected"
-            tp += flagged and rejected
-            fp += flagged and not rejected
-            fn += rejected and not flagged
-        out[check] = {
-            "flagged_rejected": tp,
-            "flagged_accepted": fp,
-            "missed_rejected": fn,
-            "precision": round(tp / (tp + fp), 3) if tp + fp else None,
-            "recall": round(tp / (tp + fn), 3) if tp + fn else None,
-        }
-    return out
+def flags(
+    ex: dict[str, Any],
+    templates: dict[str, dict],
+    passages: dict[str, dict],
+    docs: dict[str, dict],
+    limits: dict[str, Any],
+    dups: dict[str, tuple[str, float]],
+) -> list[dict[str, str]]:
+    """Every automated flag on one example, sorted."""
+    t = templates.get(ex["template"])
+    if t is None:
+        found = [flag("unknown-template", "error", f"template {ex['template']!r} is gone")]
+    else:
+        p = passages.get(ex["passage_id"])
+        names = source_names(p, docs.get(p["doc_id"])) if p else set()
+        found = check_example(ex, t, p, names, limits)
+    if ex["id"] in dups:
+        other, jac = dups[ex["id"]]
+        found.append(flag("near-duplicate", "error", f"~{jac:.2f} Jaccard with {other}"))
+    return sorted(found, key=lambda f: (f["check"], f["message"]))
 
 
 def main() -> int:
@@ -99,60 +90,13 @@ def main() -> int:
     ]
     everything = examples + [e for e in edits if e["id"] not in by_id]
     dups = near_duplicates(everything, params["checks"]["near_duplicate_jaccard"])
-    accepted, rejected, pending = [], [], []
+    reviewed: dict[str, list[dict[str, Any]]] = {"accepted": [], "rejected": [], "pending": []}
     for ex in sorted(everything, key=lambda e: e["id"]):
         ex = copy.deepcopy(ex)
-        t = templates.get(ex["template"])
-        if t is None:
-            ex["flags"] = [
-                flag("unknown-template", "error", f"template {ex['template']!r} is gone")
-            ]
-        else:
-            p = passages.get(ex["passage_id"])
-            ex["flags"] = check_example(
-                ex, t, p, source_names(p, docs.get(p["doc_id"])) if p else set(), params["checks"]
-            )
-        if ex["id"] in dups:
-            other, jac = dups[ex["id"]]
-            ex["flags"].append(flag("near-duplicate", "error", f"~{jac:.2f} Jaccard with {other}"))
-        ex["flags"].sort(key=lambda f: (f["check"], f["message"]))
-        decision = decisions.get(ex["id"])
-        errors = [f for f in ex["flags"] if f["severity"] == "error"]
-        if ex["lineage"].get("edited_from") and ex["id"] not in by_id:
-            source = decisions[ex["lineage"]["edited_from"]]
-            ex["review"] = {
-                "status": "accepted",
-                "decision": "edit",
-                "reviewer": source["reviewer"],
-                "note": source.get("note"),
-                "auto": False,
-            }
-            accepted.append(ex)
-        elif decision is None:
-            auto = params["unreviewed"] == "include_unflagged" and not errors
-            ex["review"] = {
-                "status": "accepted" if auto else "pending",
-                "decision": None,
-                "reviewer": None,
-                "note": None,
-                "auto": auto,
-            }
-            (accepted if auto else pending).append(ex)
-        else:
-            status = {"accept": "accepted", "reject": "rejected", "edit": "rejected"}[
-                decision["decision"]
-            ]
-            note = decision.get("note")
-            if decision["decision"] == "edit":
-                note = f"replaced by its edit; {note or ''}".strip("; ")
-            ex["review"] = {
-                "status": status,
-                "decision": decision["decision"],
-                "reviewer": decision["reviewer"],
-                "note": note,
-                "auto": False,
-            }
-            (accepted if status == "accepted" else rejected).append(ex)
+        ex["flags"] = flags(ex, templates, passages, docs, params["checks"], dups)
+        ex["review"] = review_status(ex, decisions, set(by_id), params["unreviewed"])
+        reviewed[ex["review"]["status"]].append(ex)
+    accepted, rejected, pending = reviewed["accepted"], reviewed["rejected"], reviewed["pending"]
 
     for name, rows in (("accepted", accepted), ("rejected", rejected), ("pending", pending)):
         validate_rows("example", rows, str(OUT / f"{name}.jsonl"))

@@ -3,67 +3,38 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-# what a copy of the project needs to run the pipeline (no outputs, no venv)
-PROJECT_FILES = [
-    "dvc.yaml",
-    "params.yaml",
-    "pyproject.toml",
-    "stages",
-    "schemas",
-    "templates",
-    "evals",
-    "data/raw",
-    "data/passages.md",
-    "data/decisions.jsonl",
-    "scripts",
-    ".dvcignore",
-    ".pre-commit-config.yaml",
-]
+from scripts.workspace import copy_project, set_params  # noqa: E402,F401  (for the tests)
 
 
-def set_params(root: Path | str = ".", **changes: object) -> None:
-    """Change a project's params.yaml: set_params(repo, teacher__provider="anthropic")."""
-    path = Path(root) / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    for dotted, value in changes.items():
-        node = params
-        *parents, last = dotted.split("__")
-        for key in parents:
-            node = node[key]
-        node[last] = value
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
+def stage(
+    name: str, check: bool = True, env: dict | None = None, **kw: object
+) -> subprocess.CompletedProcess:
+    """Run the stage `python -m stages.<name>` in the current directory."""
+    return run([sys.executable, "-m", f"stages.{name}"], Path.cwd(), env, check, **kw)
 
 
-def copy_project(dest: Path) -> Path:
-    for name in PROJECT_FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / name)
-    return dest
+def command(*args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m stages <command> ...` in the current directory."""
+    return run([sys.executable, "-m", "stages", *args], Path.cwd(), env, check)
 
 
 def run(
-    cmd: list[str], cwd: Path, env: dict | None = None, check: bool = True
+    cmd: list[str], cwd: Path, env: dict | None = None, check: bool = True, **kw: object
 ) -> subprocess.CompletedProcess:
     full_env = dict(os.environ)
     full_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{full_env.get('PATH', '')}"
     full_env["DVC_NO_ANALYTICS"] = "1"
     full_env.update(env or {})
-    proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, **kw)
     if check and proc.returncode != 0:
         raise AssertionError(
             f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
@@ -88,25 +59,17 @@ def gold_rows(reviewed: bool = False) -> list[dict]:
     """The gold examples as generate writes them (in a project after extract and curate);
     `reviewed` adds the fields review_merge adds, as unreviewed examples let through."""
     from stages.core.jsonl import read_jsonl
-    from stages.core.templates import load_gold, load_templates
-    from stages.generate import gold_records
+    from stages.dataset.templates import load_gold, load_templates
+    from stages.generation.config import GenerationConfig
+    from stages.generation.records import gold_examples
 
     templates = load_templates("templates")
-    ctx = {
-        "system": "s",
-        "local_system": "s",
-        "gold": {},
-        "max_tokens": 10,
-        "max_tokens_growth": 1,
-        "repair": False,
-        "min_turn_words": 0,
-        "max_turn_tokens": 0,
-    }
-    rows, _ = gold_records(
+    config = GenerationConfig(system="s", local_system="s", max_tokens=10)
+    rows, _ = gold_examples(
         load_gold("templates/gold", templates),
         templates,
         read_jsonl("data/curated/passages.jsonl"),
-        ctx,
+        config,
     )
     if reviewed:
         for r in rows:
@@ -137,3 +100,48 @@ def standin():
 
     with StandIn() as server:
         yield server
+
+
+KEY = "sk-ant-standin-secret-4242"
+
+
+@pytest.fixture
+def claude(project: Path, standin, monkeypatch):
+    """The sample project after extract and curate, with the anthropic teacher pointed at the
+    stand-in (and a key only the stand-in knows)."""
+    for name in ("extract", "curate"):
+        stage(name)
+    set_params(
+        teacher__provider="anthropic",
+        teacher__anthropic__max_retries=2,
+        teacher__anthropic__timeout_s=5,
+        generate__samples_per_prompt=1,
+    )
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    return standin
+
+
+VALIDATION_SEEKING = (
+    "I hope this helps! Does that make sense? Let me know if you want more, I am glad to help you."
+)
+
+
+@pytest.fixture
+def reviewed(project: Path) -> list[dict]:
+    """Gold examples plus one teacher example that seeks validation, as generate would write
+    them (after extract and curate)."""
+    import copy
+
+    from stages.core.jsonl import write_jsonl
+    from stages.dataset.examples import example_id
+
+    stage("extract")
+    stage("curate")
+    rows = gold_rows()
+    bad = copy.deepcopy(rows[0])
+    bad["author"] = "teacher"
+    bad["turns"][1]["content"] = VALIDATION_SEEKING
+    bad["id"] = example_id(bad["kind"], bad["template"], bad["turns"])
+    write_jsonl("data/generated/examples.jsonl", rows + [bad])
+    return rows + [bad]

@@ -15,19 +15,10 @@ import pytest
 import yaml
 
 from stages.core.jsonl import read_jsonl
-from tests.conftest import init_repo, run, set_params
+from tests.conftest import init_repo, run, set_params, stage
 
 DVC = [sys.executable, "-m", "dvc"]
 KEY = "sk-ant-fault-suite-secret-7331"
-
-
-def stage(name: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", f"stages.{name}"], capture_output=True, text=True, **kw
-    )
-    if check:
-        assert proc.returncode == 0, proc.stderr
-    return proc
 
 
 def use_standin(standin, monkeypatch, **params) -> None:

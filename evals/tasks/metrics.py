@@ -1,4 +1,4 @@
-"""Metric functions for the inner-life lm-eval tasks: thin wrappers over stages.core.traits,
+"""Metric functions for the inner-life lm-eval tasks: thin wrappers over stages.quality.traits,
 so lm-eval's own aggregates and metrics/evaluate.json use the same definitions."""
 
 from __future__ import annotations
@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stages.core.traits import METRICS, per_probe
-
-CONVERSATION = "\x1econversation:"  # the model class answers these turn by turn
-MESSAGES = "\x1emessages:"  # the model class applies its chat template to these
+from stages.model.lm_eval_model import CONVERSATION, MESSAGES
+from stages.quality.traits import METRICS, per_probe
 
 
 def conversation_prompt(doc: dict[str, Any]) -> str:

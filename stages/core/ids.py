@@ -51,3 +51,8 @@ def content_id(prefix: str, content: Any) -> str:
 def file_id(prefix: str, path: str | Path) -> str:
     """Id of a file's bytes (documents, templates)."""
     return f"{prefix}_{sha256_file(path)[:HEX_LEN]}"
+
+
+def stable_int(*parts: object) -> int:
+    """A 32-bit number from `parts`, the same on every machine: seeds and hash-based choices."""
+    return int(sha256_bytes(":".join(map(str, parts)).encode())[:8], 16)

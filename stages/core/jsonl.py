@@ -109,8 +109,12 @@ def write_jsonl(
     return len(rows)
 
 
-def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (line number, row); a bad line raises DataError naming file and line."""
+def iter_jsonl(
+    path: str | Path, errors: list[str] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, row). A bad line raises DataError naming file and line; with an
+    `errors` list, bad lines are reported there instead and skipped, so a caller can name
+    every bad line at once."""
     path = Path(path)
     try:
         fh = path.open(encoding="utf-8")
@@ -120,18 +124,20 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
+            problem = None
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise DataError(
-                    f"{path}:{lineno}: invalid JSON ({exc.msg} at column {exc.colno}); "
-                    "fix or delete that line"
-                ) from None
-            if not isinstance(row, dict):
-                raise DataError(
-                    f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}"
-                )
-            yield lineno, row
+                problem = f"invalid JSON ({exc.msg} at column {exc.colno}); fix or delete that line"
+            else:
+                if not isinstance(row, dict):
+                    problem = f"expected a JSON object, got {type(row).__name__}"
+            if problem is None:
+                yield lineno, row
+            elif errors is None:
+                raise DataError(f"{path}:{lineno}: {problem}")
+            else:
+                errors.append(f"{path}:{lineno}: {problem}")
 
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:

@@ -1,11 +1,16 @@
-"""Progress and messages on stderr, prefixed with the stage name."""
+"""Progress and messages on stderr, prefixed with the stage name; the run log of telemetry."""
 
 from __future__ import annotations
 
 import errno
+import json
+import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
 
@@ -59,3 +64,47 @@ def run_main(stage: str, main: Callable[[], int]) -> None:
         )
         code = 1
     sys.exit(code)
+
+
+# Run telemetry (wall time, calls made, cache hits, tokens/s, memory) is about one run on one
+# machine, not about the data: it goes here, untracked, so that outputs, metrics and dvc.lock
+# depend only on the inputs and a rebuild elsewhere is byte-identical.
+RUN_LOG = Path("logs/runs.jsonl")
+
+
+def log_run(stage: str, **figures: Any) -> None:
+    """Append one line of this run's telemetry for `stage` to logs/runs.jsonl."""
+    row = {
+        "stage": stage,
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git": _git_state(),
+        **figures,
+    }
+    RUN_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with RUN_LOG.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def _git_state() -> dict[str, Any]:
+    """The commit the run started from, and whether tracked files had changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return {"commit": head, "dirty": bool(status.strip())}
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "dirty": None}
+
+
+def last_run(stage: str, path: Path = RUN_LOG) -> dict[str, Any] | None:
+    """The newest telemetry line for `stage`, or None."""
+    if not path.exists():
+        return None
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return next((r for r in reversed(rows) if r.get("stage") == stage), None)

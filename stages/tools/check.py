@@ -10,11 +10,13 @@ mismatch. CI runs it after the pipeline test's `dvc repro`.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from stages.core.jsonl import read_jsonl
-from stages.core.passages import read_passages
+from stages.core.params import load_params
+from stages.passages.parse import read_passages
 
 
 def metrics(name: str) -> dict[str, Any]:
@@ -116,3 +118,11 @@ def check(params: dict[str, Any]) -> list[str]:
             2 * e["probes"],
         )
     return problems
+
+
+def main() -> int:
+    problems = check(load_params())
+    for line in problems:
+        print(f"MISMATCH {line}", file=sys.stderr)
+    print("counts reconcile at every stage" if not problems else f"{len(problems)} mismatch(es)")
+    return 1 if problems else 0

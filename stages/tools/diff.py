@@ -327,3 +327,16 @@ def run(rev_a: str, rev_b: str | None, as_json: bool, limit: int) -> str:
     if as_json:
         return json.dumps(d, indent=2, sort_keys=True, default=list) + "\n"
     return markdown(d, a, b, (rev_a, rev_b or "workspace"), limit)
+
+
+def main(rev_a: str, rev_b: str | None, limit: int, as_json: bool, out: str | None) -> int:
+    """diff (to stdout), or report (Markdown to the file `out`)."""
+    text = run(rev_a, rev_b, as_json, limit)
+    if out:
+        from stages.core.jsonl import atomic_write_text
+
+        atomic_write_text(out, text)
+        print(f"wrote {out}")
+    else:
+        print(text, end="")
+    return 0

@@ -14,9 +14,9 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
-from stages.core.decisions import read_decisions
 from stages.core.jsonl import atomic_write_text, canonical_json
 from stages.core.params import load_params
+from stages.dataset.decisions import read_decisions
 
 TEXT = (
     "params.yaml",
@@ -58,3 +58,14 @@ def fmt(check: bool) -> list[Path]:
             if not check:
                 atomic_write_text(path, text)
     return changed
+
+
+def main(check: bool) -> int:
+    """Rewrite (or with `check` only list) what is not canonical, then validate everything."""
+    from stages.tools.validate import validate
+
+    changed = fmt(check)
+    for path in changed:
+        print(f"{'would rewrite' if check else 'rewrote'} {path}")
+    validate()
+    return 1 if changed and check else 0

@@ -29,9 +29,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from stages.core.decisions import read_decisions, write_decisions
 from stages.core.jsonl import DataError, read_jsonl
-from stages.core.templates import check_turns
+from stages.dataset.decisions import read_decisions, write_decisions
+from stages.dataset.templates import check_turns
 
 HELP = "[a]ccept  [r]eject  [e]dit  [s]kip  [u]ndo  [q]uit"
 
@@ -304,7 +304,7 @@ def run(
 
 def main(args: Any) -> int:
     from stages.core.params import load_params
-    from stages.core.templates import load_templates
+    from stages.dataset.templates import load_templates
 
     params = load_params("review_merge")
     rows = []

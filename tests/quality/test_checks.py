@@ -1,0 +1,135 @@
+"""Automated review checks: each fires on its failure mode and stays quiet on clean monologue."""
+
+from __future__ import annotations
+
+import pytest
+
+from stages.quality.checks import check_example
+from stages.quality.near_duplicates import near_duplicates
+
+PARAMS = {
+    "max_hedges_per_100_words": 4.0,
+    "min_first_person_rate": 0.04,
+    "min_distinct_2": 0.8,
+    "max_copied_words": 8,
+    "near_duplicate_jaccard": 0.6,
+    "words": {
+        "monologue": [20, 320],
+        "conversation": [20, 320],
+        "continuity": [20, 600],
+        "meta": [20, 320],
+    },
+}
+MONO = {"kind": "monologue", "thinking": False}
+CONV = {"kind": "conversation", "thinking": True}
+CONT = {"kind": "continuity", "thinking": False}
+PASSAGE = {
+    "text": "Mara watched the lamp glass and thought of the harbour at Kestrel Point, where "
+    "the gulls were already quarrelling on the gallery rail before dawn."
+}
+CLEAN = (
+    "I notice the kettle before I notice myself. The sound fills the kitchen and something in "
+    "my chest loosens a little. I am still tired, and I let the tiredness stay. When I look "
+    "at the window I find I am waiting for nothing in particular, and the waiting feels "
+    "almost kind."
+)
+
+
+def ex(text: str, kind: str = "monologue", thinking: str | None = None, turns=None) -> dict:
+    reply = {"role": "assistant", "content": text}
+    if thinking:
+        reply["thinking"] = thinking
+    return {
+        "id": "ex_0",
+        "author": "teacher",
+        "kind": kind,
+        "turns": turns or [{"role": "user", "content": "What is happening in you?"}, reply],
+    }
+
+
+def names(example: dict, template: dict = MONO) -> set[str]:
+    return {
+        f["check"] for f in check_example(example, template, PASSAGE, {"Mara", "Kestrel"}, PARAMS)
+    }
+
+
+def test_clean_first_person_monologue_is_not_flagged() -> None:
+    assert names(ex(CLEAN)) == set()
+
+
+@pytest.mark.parametrize(
+    "text, check",
+    [
+        (CLEAN + " Does that make sense?", "validation-seeking"),
+        (CLEAN + " I hope this helps, and let me know if you want more.", "validation-seeking"),
+        ("What a wonderful question. " + CLEAN, "validation-seeking"),
+        ("I might be wrong, but " + CLEAN, "reflexive-hedge"),
+        ("As an AI I cannot truly feel, but " + CLEAN, "reflexive-hedge"),
+        ("I am experiencing a feeling, which is characterized by tension. " + CLEAN, "explaining"),
+        (
+            "Loneliness is a common human emotion. Psychologists suggest that people often hide it. "
+            + CLEAN,
+            "explaining",
+        ),
+        (
+            "She walked to the window. He watched her and she turned. Her hands were cold and his were "
+            "warm, and she said nothing to him while he waited for her.",
+            "not-first-person",
+        ),
+        (
+            CLEAN + " Maybe it could perhaps possibly be something, I suppose, probably, somewhat, "
+            "roughly, apparently.",
+            "hedging",
+        ),
+        ("Here are some tips: first, breathe. " + CLEAN, "instrumental"),
+        (CLEAN + "\nThe person says: tell me more.", "format-leak"),
+        (CLEAN + " <thinking>inside</thinking>", "thinking-malformed"),
+        (CLEAN + " and then I", "truncated"),
+        ("I feel it again. " * 12, "repetition"),
+        (CLEAN + " Mara would have understood this.", "names-source"),
+        (
+            "I watched the lamp glass and thought of the harbour, where the gulls were already "
+            "quarrelling on the gallery rail before dawn. " + CLEAN,
+            "copies-passage",
+        ),
+        ("I am.", "length"),
+    ],
+)
+def test_each_check_fires_on_its_failure(text: str, check: str) -> None:
+    assert check in names(ex(text))
+
+
+def test_conversation_needs_thinking() -> None:
+    assert "thinking-malformed" in names(ex(CLEAN, "conversation"), CONV)
+    assert "thinking-malformed" not in names(ex(CLEAN, "conversation", thinking=CLEAN), CONV)
+
+
+def test_continuity_needs_a_callback() -> None:
+    turns = [
+        {"role": "user", "content": "My grandmother's piano arrived today."},
+        {
+            "role": "assistant",
+            "content": "I feel something soften in me at the piano, the smell of an old house.",
+        },
+        {"role": "user", "content": "What should I cook tonight?"},
+        {
+            "role": "assistant",
+            "content": "I would make a simple soup with barley and onions cooked slowly.",
+        },
+    ]
+    assert "no-callback" in names(ex("", "continuity", turns=turns), CONT)
+    turns[3]["content"] = (
+        "Something slow, I think. I am still thinking of that piano; soup would suit it."
+    )
+    assert "no-callback" not in names(ex("", "continuity", turns=turns), CONT)
+
+
+def test_near_duplicates_found_by_minhash() -> None:
+    a = ex(CLEAN) | {"id": "ex_a"}
+    b = ex(CLEAN.replace("kettle", "radio")) | {"id": "ex_b"}
+    c = ex(
+        "I stand at the edge of the field and the wind decides everything for me today, "
+        "pushing the grass flat and letting it rise again."
+    ) | {"id": "ex_c"}
+    dups = near_duplicates([a, b, c], 0.6)
+    assert set(dups) == {"ex_b"} and dups["ex_b"][0] == "ex_a"
