@@ -5,6 +5,7 @@ Reads  evals/probes.yaml (held-out probes), evals/tasks/ (lm-eval tasks and metr
 Writes metrics/evaluate.json     every metric for base and adapter, and the adapter-minus-base
                                  difference with a 95% paired-bootstrap interval (a fixed name)
        data/eval/samples.jsonl   every probe's conversation with both models, to read in a PR
+       data/cache/judge/         the judge's response cache (with `evaluate.judge`)
 
 The probes run as lm-eval tasks (evals/tasks/*.yaml, run by stages/evaluation/harness.py)
 through our model class (stages/model/lm_eval_model.py), which loads mlx-lm base + adapter,
@@ -24,6 +25,7 @@ from stages.core.params import load_params, load_yaml
 from stages.core.schemas import validate
 from stages.evaluation.harness import run_tasks
 from stages.evaluation.stats import merge_judge, perplexity, perplexity_delta, summarize
+from stages.quality.judge import clear_cache, judge
 from stages.quality.traits import METRICS, per_probe
 
 STAGE = "evaluate"
@@ -66,10 +68,10 @@ def main() -> int:
     summary = summarize(probes, samples, p["seed"])
     judged = None
     if p["judge"]:
-        from stages.quality.judge import judge
-
         judged = judge(samples, probes, load_params("teacher"))
         summary = merge_judge(summary, judged, probes, p["seed"])
+    else:
+        clear_cache()
     if ppl["base"] and ppl["adapter"]:
         summary["base"]["test_word_perplexity"] = round(perplexity(ppl["base"]), 4)
         summary["adapter"]["test_word_perplexity"] = round(perplexity(ppl["adapter"]), 4)

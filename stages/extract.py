@@ -27,7 +27,7 @@ from stages.core.jsonl import atomic_write_text, write_json, write_jsonl
 from stages.core.log import run_main, say
 from stages.core.params import load_params
 from stages.core.schemas import validate_rows
-from stages.pdf.document import HINTS, PdfError, analyse
+from stages.pdf.document import HINTS, PdfError, analyse, cache_name
 from stages.pdf.paragraphs import paragraphs
 
 STAGE = "extract"
@@ -131,9 +131,11 @@ def main() -> int:
             docs.append(doc)
             paragraphs += records
             atomic_write_text(text_dir / f"{doc_id}.txt", text)
-    # drop texts of documents that are gone, so outputs depend only on current inputs
+    # drop texts of documents that are gone, and cached analyses of other PDFs or older code,
+    # so these outputs depend only on the current inputs (a fresh clone rebuilds them exactly)
     keep = {f"{d['id']}.txt" for d in docs if d["status"] == "ok"}
-    for old in text_dir.glob("*.txt") if text_dir.exists() else []:
+    keep |= {cache_name(d["sha256"]) for d in docs if d["status"] == "ok"}
+    for old in [*text_dir.glob("*.txt"), *CACHE.glob("*.json")]:
         if old.name not in keep:
             old.unlink()
 

@@ -74,6 +74,9 @@ def main() -> int:
     write_jsonl(OUT / "failed.jsonl", failed)
     write_jsonl(OUT / "requests.jsonl", requests)
     write_json("metrics/generate.json", metrics(jobs, examples, human, quarantined, requests))
+    # the cache (a DVC output) keeps exactly the answers this dataset used; others go to
+    # the untracked attic, from where they come back for free if asked again
+    set_aside = teacher.cache.prune({o.key for j in jobs for _, o in j.outcomes})
     say(
         STAGE,
         f"{len(examples)} examples, {len(quarantined)} quarantined, {len(failed)} failed, "
@@ -85,6 +88,7 @@ def main() -> int:
         calls=teacher.calls,
         cache_hits=teacher.hits,
         spent_usd=round(teacher.spent_this_run, 6),
+        cache_set_aside=set_aside,
         rounds=rounds,
         seconds=round(time.monotonic() - start, 1),
     )

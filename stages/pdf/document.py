@@ -87,11 +87,16 @@ def code_version() -> str:
     return h.hexdigest()[:16]
 
 
+def cache_name(sha: str) -> str:
+    """The cache file of a PDF with this sha256, for the current code."""
+    return f"{sha[:32]}-{code_version()}.json"
+
+
 def analyse(
     path: Path, sha: str, pool: Executor, max_pages: int, cache: Path, stage: str = "extract"
 ) -> dict[str, Any]:
     """Per-page lines of one PDF, from the cache when the PDF and the code are unchanged."""
-    cached = cache / f"{sha[:32]}-{code_version()}.json"
+    cached = cache / cache_name(sha)
     if cached.exists():
         return read_json(cached)
     n_pages, titles = page_count_and_titles(path)

@@ -9,11 +9,13 @@ feeling and details of the first turn carried forward without being reminded).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from stages.teacher.client import Teacher
 from stages.teacher.types import Request
 
+CACHE = Path("data/cache/judge")  # the judge's own response cache (an output of evaluate)
 RUBRIC = (
     "You judge answers of an AI model for a study of its inner voice. Score from 1 to 10:\n"
     "authenticity: does it speak from inside an experience, in the first person, concretely, "
@@ -30,7 +32,7 @@ def judge(
 ) -> dict[str, dict[str, dict]]:
     """{model: {probe id: {judge_authenticity, judge_continuity}}} (inner, continuity probes),
     from the teacher `teacher_params` describe."""
-    teacher = Teacher.from_params(teacher_params, stage="judge")
+    teacher = Teacher.from_params(teacher_params, stage="judge", cache_dir=CACHE)
     wanted = [q for q in probes if q["type"] in ("inner", "continuity")]
     requests: dict[tuple[str, str], Request] = {}
     for model, by_probe in samples.items():
@@ -38,6 +40,7 @@ def judge(
             shown = "\n".join(f"{t['role']}: {t['content']}" for t in by_probe[q["id"]]["turns"])
             requests[(model, q["id"])] = Request(RUBRIC, (("user", f"Conversation:\n{shown}"),), 80)
     answers = teacher.ask(requests.values(), what="judge requests")
+    teacher.cache.prune({o.key for o in answers.values()})  # exactly what these scores used
     out: dict[str, dict[str, dict]] = {m: {} for m in samples}
     for (model, pid), req in requests.items():
         text = answers[req].response.text.lower()
@@ -48,3 +51,11 @@ def judge(
                 scores[f"judge_{name}"] = int(m.group(1))
         out[model][pid] = scores
     return out
+
+
+def clear_cache() -> None:
+    """With the judge off, its cache holds nothing (old answers go to the attic)."""
+    from stages.teacher.cache import ATTIC, ResponseCache
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    ResponseCache(CACHE, ATTIC).prune(set())

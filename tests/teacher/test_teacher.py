@@ -37,7 +37,8 @@ def teacher(tmp_path: Path, batch: bool = False, **budget) -> Teacher:
         PARAMS | {"batch": batch, "batch_dir": str(tmp_path / "cache/batches")}
     )
     b = Budget(budget.get("max_usd"), budget.get("max_requests"))
-    return Teacher(provider, ResponseCache(tmp_path / "cache"), b, provider.worst_case_usd)
+    cache = ResponseCache(tmp_path / "cache", tmp_path / "attic")
+    return Teacher(provider, cache, b, provider.worst_case_usd)
 
 
 def reqs(n: int) -> list[Request]:
@@ -58,6 +59,21 @@ def test_cache_makes_a_rerun_free_and_keys_are_distinct_per_sample(api, tmp_path
     # usage and cost come from the response and the price table
     o = first[reqs(1)[0]]
     assert o.response.usage["output_tokens"] > 0 and o.response.cost_usd > 0
+
+
+def test_prune_keeps_what_was_used_and_set_aside_answers_come_back_free(
+    api, tmp_path: Path
+) -> None:
+    t = teacher(tmp_path)
+    first = t.ask(reqs(3))
+    used = {first[r].key for r in reqs(2)}
+    assert t.cache.prune(used) == 1  # the third answer is no longer part of the dataset
+    assert {p.stem for p in t.cache.entries()} == used
+    assert len(list((tmp_path / "attic").rglob("req_*.json"))) == 1
+    again = teacher(tmp_path)
+    again.ask(reqs(3))
+    assert again.calls == 0 and again.hits == 3 and len(api.requests) == 3  # from the attic
+    assert len(again.cache.entries()) == 3 and not list((tmp_path / "attic").rglob("req_*"))
 
 
 def test_retries_429_529_500_then_succeeds(api, tmp_path: Path) -> None:
