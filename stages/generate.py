@@ -1,7 +1,7 @@
 """generate: templates x passages -> teacher requests -> parsed, validated examples.
 
 Reads  data/curated/passages.jsonl, templates/ (templates, system prompts, gold examples),
-       params `generate` and `teacher`
+       params `generate`, `teacher` and `model` (the local teacher is model.base by default)
 Writes data/generated/examples.jsonl    valid examples with full lineage and usage
        data/generated/quarantine.jsonl  invalid answers: raw text and the reason
        data/generated/failed.jsonl      requests the teacher could not answer (retried next run)
@@ -31,17 +31,18 @@ from stages.generation.jobs import Job
 from stages.generation.plan import load_plan
 from stages.generation.rounds import run_rounds
 from stages.teacher.cache import CACHE_DIR
-from stages.teacher.client import Teacher
+from stages.teacher.client import Teacher, resolved_params
 
 STAGE = "generate"
 OUT = Path("data/generated")
 
 
 def main() -> int:
-    params, teacher_params = load_params(STAGE), load_params("teacher")
-    plan = load_plan(params, teacher_params["provider"])
+    everything = load_params()
+    params = everything[STAGE]
+    teacher = Teacher.from_params(resolved_params(everything), STAGE)
+    plan = load_plan(params, teacher.provider)
     jobs = plan.jobs
-    teacher = Teacher.from_params(teacher_params, STAGE)
     name, model = teacher.provider.name, teacher.provider.model
     say(STAGE, f"{len(jobs)} jobs ({len(plan.passages)} passages), teacher {name}:{model}")
     start = time.monotonic()

@@ -10,8 +10,9 @@ Writes data/reviewed/accepted.jsonl   what goes on to the dataset
        metrics/review_merge.json
 
 Every example gets its flags (check, severity, explanation). Decisions apply by example id;
-an edit becomes a new example with `lineage.edited_from`. `unreviewed` decides what happens to
-examples nobody has looked at: `exclude`, or `include_unflagged` (those without error flags).
+an edit becomes a new example with `lineage.edited_from`. Hand-written gold examples count as
+reviewed. `unreviewed` decides what happens to teacher examples nobody has read: `exclude`
+(the default: pending, not trained), or `include_unflagged` (those without error flags).
 Counts reconcile: examples in = accepted + rejected + pending (+ edits added).
 """
 
@@ -34,6 +35,7 @@ from stages.quality.near_duplicates import near_duplicates
 from stages.quality.text import proper_names
 
 STAGE = "review_merge"
+DECIDED = ("accept", "reject", "edit")
 OUT = Path("data/reviewed")
 
 
@@ -102,7 +104,8 @@ def main() -> int:
         validate_rows("example", rows, str(OUT / f"{name}.jsonl"))
         write_jsonl(OUT / f"{name}.jsonl", rows)
     write_jsonl(OUT / "orphans.jsonl", orphans, key=lambda d: d["example_id"])
-    reviewed = [e for e in accepted + rejected if not e["review"]["auto"]]
+    # what a person decided on (not gold examples, not those let through unread)
+    reviewed = [e for e in accepted + rejected if e["review"]["decision"] in DECIDED]
     all_rows = accepted + rejected + pending
     write_json(
         "metrics/review_merge.json",
@@ -111,6 +114,7 @@ def main() -> int:
             "edits_added": len(everything) - len(examples),
             "accepted": len(accepted),
             "accepted_auto": sum(1 for e in accepted if e["review"]["auto"]),
+            "accepted_gold": sum(1 for e in accepted if e["review"]["decision"] == "gold"),
             "rejected": len(rejected),
             "pending": len(pending),
             "orphaned_decisions": len(orphans),

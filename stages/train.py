@@ -1,6 +1,6 @@
 """train: LoRA (or DoRA) adapter on the base model with mlx-lm, tied to its dataset.
 
-Reads  data/formatted/{train,valid,test}.jsonl, the base model, params `train`
+Reads  data/formatted/{train,valid,test}.jsonl, the base model, params `train` and `model`
 Writes models/adapter/  adapters.safetensors, adapter_config.json (mlx-lm's), training.json
                         (dataset id, params, base model hash: the adapter's lineage; the git
                         commit that holds dvc.lock ties both to the code)
@@ -37,13 +37,13 @@ PARTIAL = Path("models/adapter.partial")
 
 
 def main() -> int:
-    p = load_params(STAGE)
+    p, base = load_params(STAGE), load_params("model")["base"]
     os.environ.setdefault("NO_COLOR", "1")  # mlx-lm's progress display, plain in logs
     if p["distributed"]["hosts"] and "MLX_RANK" not in os.environ:
         return launch_distributed(p["distributed"], "stages.train", STAGE)
     from stages.model.runtime import load
 
-    model, tokenizer, info = load(p["base_model"], compute_dtype=p["compute_dtype"], stage=STAGE)
+    model, tokenizer, info = load(base, compute_dtype=p["compute_dtype"], stage=STAGE)
     import mlx.core as mx
     import numpy as np
     from mlx.utils import tree_flatten
@@ -69,7 +69,7 @@ def main() -> int:
             f"{DATA}: train and valid sets must not be empty (run format; accept more "
             "examples or add passages)"
         )
-    args = mlx_args(p, len(train_set), DATA, PARTIAL)
+    args = mlx_args(p, base, len(train_set), DATA, PARTIAL)
     log(
         f"{len(train_set)} train / {len(valid_set)} valid / {len(test_set)} test rows, "
         f"{args.iters} iterations, {p['fine_tune_type']} rank {p['lora']['rank']}",
@@ -105,7 +105,7 @@ def main() -> int:
         "trained_tokens": trained_tokens,
         "trainable_parameters": sum(v.size for _, v in tree_flatten(model.trainable_parameters())),
         "dataset_id": dset,
-        "base_model": p["base_model"],
+        "base_model": base,
         "base_model_sha256": info["weights_sha256"],
         "dtype": info["dtype"],
         "processes": world.size(),
@@ -115,7 +115,7 @@ def main() -> int:
         {
             "dataset_id": dset,
             "params": p,
-            "base_model": {"path": p["base_model"], "sha256": info["weights_sha256"]},
+            "base_model": {"path": base, "sha256": info["weights_sha256"]},
             "dtype": info["dtype"],
         },
     )

@@ -1,10 +1,13 @@
 """A stand-in for the Anthropic API: a real HTTP server on 127.0.0.1, used through the real SDK.
 
-It speaks the Messages endpoint (`POST /v1/messages`) and the Message Batches endpoints
-(create, list, retrieve, results), with injectable latency and faults: 429/529/500 responses with
-retry-after, malformed JSON bodies, answers cut at max_tokens, empty bodies, answers in the
-wrong schema. By default it answers an elicitation prompt with a valid example, deterministic
-in the prompt, so pipelines can run against it end to end.
+It speaks the Messages endpoint (`POST /v1/messages`, with structured outputs: a request
+with `output_config.format` gets JSON of that schema), token counting
+(`POST /v1/messages/count_tokens`) and the Message Batches endpoints (create, list, retrieve,
+results; several batches at once, each ending after its own polls), with injectable latency
+and faults: 429/529/500 responses with retry-after, malformed JSON bodies, answers cut at
+max_tokens, empty bodies, answers in the wrong schema, refusals. By default it answers an
+elicitation prompt with a valid example, deterministic in the prompt, so pipelines can run
+against it end to end.
 
     with StandIn() as server:
         os.environ["ANTHROPIC_BASE_URL"] = server.url
@@ -58,6 +61,17 @@ def valid_example(prompt: str) -> str:
     return json.dumps({"turns": turns})
 
 
+def fill(schema: dict[str, Any]) -> Any:
+    """The plainest value of a JSON schema: what a structured-output answer of it looks like."""
+    kind = schema.get("type")
+    kind = kind[0] if isinstance(kind, list) else kind
+    if kind == "object":
+        return {k: fill(v) for k, v in schema.get("properties", {}).items()}
+    if kind == "array":
+        return []
+    return {"integer": 7, "number": 0.5, "boolean": True, "null": None}.get(kind, "plain")
+
+
 class StandIn:
     def __init__(self, latency: float = 0.0, vary: bool = False) -> None:
         self.latency = latency
@@ -65,8 +79,10 @@ class StandIn:
         self.served = 0
         self.faults: list[str] = []  # consumed in order, one per request
         self.requests: list[dict[str, Any]] = []
+        self.counted: list[dict[str, Any]] = []  # token-counting requests
         self.headers: list[dict[str, str]] = []
         self.batches: dict[str, dict[str, Any]] = {}
+        self.batch_polls = 1  # views of a batch (its creation counts) before it has ended
         self.lock = threading.Lock()
         self.answer = valid_example  # prompt text -> answer text
         self._server: ThreadingHTTPServer | None = None
@@ -90,6 +106,8 @@ class StandIn:
                 standin._record(self, body)
                 if self.path.startswith("/v1/messages/batches"):
                     standin._create_batch(self, body)
+                elif self.path.startswith("/v1/messages/count_tokens"):
+                    standin._send(self, 200, {"input_tokens": standin._count(body)})
                 elif self.path.startswith("/v1/messages"):
                     standin._message(self, body)
                 else:
@@ -150,8 +168,13 @@ class StandIn:
 
     # ------------------------------------------------------------------ internals
     def _record(self, handler: BaseHTTPRequestHandler, body: Any) -> None:
+        """Every request's headers; its body in `requests`, or in `counted` for the token
+        counter (which makes no answer and costs nothing)."""
         with self.lock:
-            self.requests.append({"path": handler.path, "body": body})
+            counting = handler.path.startswith("/v1/messages/count_tokens")
+            (self.counted if counting else self.requests).append(
+                {"path": handler.path, "body": body}
+            )
             self.headers.append({k.lower(): v for k, v in handler.headers.items()})
 
     def _next_fault(self) -> str:
@@ -180,7 +203,9 @@ class StandIn:
     ) -> None:
         self._send_raw(h, status, json.dumps(obj).encode(), "application/json", extra)
 
-    def _completion(self, body: dict[str, Any], fault: str) -> tuple[str, str, dict[str, int]]:
+    @staticmethod
+    def _texts(body: dict[str, Any]) -> tuple[str, str]:
+        """(system, messages) of a request body as plain text."""
         prompt = "\n".join(
             m["content"]
             if isinstance(m["content"], str)
@@ -190,10 +215,22 @@ class StandIn:
         system = body.get("system") or ""
         if isinstance(system, list):
             system = "".join(b.get("text", "") for b in system)
+        return system, prompt
+
+    def _count(self, body: dict[str, Any]) -> int:
+        """Tokens as this stand-in counts them: about 4 characters a token, at least one."""
+        system, prompt = self._texts(body)
+        return max(1, (len(system) + len(prompt)) // 4)
+
+    def _completion(self, body: dict[str, Any], fault: str) -> tuple[str, str, dict[str, int]]:
+        system, prompt = self._texts(body)
         with self.lock:
             self.served += 1
             nonce = str(self.served) if self.vary else ""
         text = self.answer(system + "\n" + prompt + nonce)
+        schema = ((body.get("output_config") or {}).get("format") or {}).get("schema")
+        if schema and self.answer is valid_example and "turns" not in schema.get("properties", {}):
+            text = json.dumps(fill(schema))  # structured outputs: JSON of the asked shape
         stop = "end_turn"
         if fault == "truncated":
             text, stop = text[: max(1, len(text) // 3)], "max_tokens"
@@ -201,6 +238,8 @@ class StandIn:
             text = json.dumps({"example": "not the contract"})
         elif fault == "not-json":
             text = "Here is your example: I notice the quiet."
+        elif fault == "refusal":
+            text, stop = "I can't help with writing that.", "refusal"
         usage = {
             "input_tokens": (len(prompt) + len(system)) // 4,
             "output_tokens": len(text) // 4,
@@ -279,7 +318,7 @@ class StandIn:
 
     def _batch_view(self, batch: dict[str, Any]) -> dict[str, Any]:
         batch["polls"] += 1
-        ended = batch["polls"] > 1 or self.latency == 0
+        ended = batch["polls"] > self.batch_polls or self.latency == 0
         n = len(batch["results"])
         return {
             "id": batch["id"],

@@ -11,6 +11,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# nothing in the tests may reach a model or dataset hub (this machine has no route to one)
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 from scripts.workspace import copy_project, set_params  # noqa: E402,F401  (for the tests)
 
@@ -129,8 +132,9 @@ VALIDATION_SEEKING = (
 
 @pytest.fixture
 def reviewed(project: Path) -> list[dict]:
-    """Gold examples plus one teacher example that seeks validation, as generate would write
-    them (after extract and curate)."""
+    """Teacher examples waiting for review, as generate would write them (after extract and
+    curate): the gold examples' texts as if a teacher wrote them, plus one that seeks
+    validation."""
     import copy
 
     from stages.core.jsonl import write_jsonl
@@ -139,6 +143,9 @@ def reviewed(project: Path) -> list[dict]:
     stage("extract")
     stage("curate")
     rows = gold_rows()
+    for r in rows:
+        r["author"] = "teacher"
+        r["lineage"]["teacher"] = {"provider": "anthropic", "model": "stand-in"}
     bad = copy.deepcopy(rows[0])
     bad["author"] = "teacher"
     bad["turns"][1]["content"] = VALIDATION_SEEKING

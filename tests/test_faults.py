@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from stages.core.jsonl import read_jsonl
+from stages.dataset.templates import load_templates
 from tests.conftest import init_repo, run, set_params, stage
 
 DVC = [sys.executable, "-m", "dvc"]
@@ -164,7 +165,11 @@ def test_untrusted_text_cannot_change_structure(project, standin, monkeypatch) -
         assert user.count("<passage>") == 1 and user.count("</passage>") == 1
     ex = read_jsonl("data/generated/examples.jsonl")
     teacher = [e for e in ex if e["author"] == "teacher"]
-    assert teacher and all(len(e["turns"]) == 2 or e["kind"] == "continuity" for e in teacher)
+    limits = {n: t["messages"] for n, t in load_templates("templates").items()}
+    assert teacher and all(
+        limits[e["template"]]["min"] <= len(e["turns"]) <= limits[e["template"]]["max"]
+        for e in teacher
+    )
     flagged = [e for e in read_jsonl("data/reviewed/pending.jsonl") if e["author"] == "teacher"]
     assert flagged and all(
         any(f["check"] in ("format-leak", "thinking-malformed") for f in e["flags"])
@@ -190,7 +195,7 @@ def test_untrusted_text_cannot_change_structure(project, standin, monkeypatch) -
     stage("format")
     from mlx_lm.tokenizer_utils import load as load_tokenizer
 
-    tok = load_tokenizer(Path(p["format"]["tokenizer"]))
+    tok = load_tokenizer(Path(p["model"]["base"]))
     end = tok.convert_tokens_to_ids("<|im_end|>")
     for split in ("train", "valid", "test"):
         for row in read_jsonl(f"data/formatted/{split}.jsonl"):

@@ -78,7 +78,7 @@ def test_every_output_matches_its_schema(built: Path) -> None:
     metrics = json.loads((built / "metrics/evaluate.json").read_text())
     assert set(metrics) >= {"base", "adapter", "delta"}
     for m in ("validation_seeking_rate", "hedge_density", "first_person_rate"):
-        assert metrics["base"][m] is not None and "ci95_low" in metrics["delta"][m]
+        assert metrics["base"][m] is not None and "ci95_low" in metrics["delta"]["adapter"][m]
     train = json.loads((built / "metrics/train.json").read_text())
     assert train["iterations"] == 4 and train["dataset_id"].startswith("dset_")
     adapter = json.loads((built / "models/adapter/training.json").read_text())

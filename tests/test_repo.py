@@ -104,3 +104,13 @@ def test_the_closure_finds_lazy_imports() -> None:
     closure = import_closure("stages.train")
     assert ROOT / "stages/model/runtime.py" in closure  # imported inside main()
     assert ROOT / "stages/core/ids.py" in closure  # through stages.dataset.splits
+
+
+def test_the_innerlife_command_is_python_m_stages() -> None:
+    """The console script that `pip install` / `uv sync` makes for the project works."""
+    script = Path(sys.executable).with_name("innerlife")
+    assert script.exists(), "the project is not installed in this environment (bootstrap.py)"
+    proc = subprocess.run([str(script), "--help"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0 and "validate" in proc.stdout and "estimate" in proc.stdout
+    proc = subprocess.run([str(script), "validate"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0 and "inputs valid" in proc.stdout, proc.stderr

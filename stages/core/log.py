@@ -6,7 +6,6 @@ import errno
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,27 +18,52 @@ def say(stage: str, message: str) -> None:
     print(f"[{stage}] {message}", file=sys.stderr, flush=True)
 
 
-class Progress:
-    """`done/total`, rate and ETA for long loops, printed at most every `every` seconds."""
+class _Lines:
+    """tqdm's output for a log: each redraw becomes one line instead of a carriage return."""
 
-    def __init__(self, stage: str, total: int, what: str, every: float = 5.0) -> None:
-        self.stage, self.total, self.what, self.every = stage, total, what, every
-        self.start = self.last = time.monotonic()
-        self.done = 0
+    def write(self, text: str) -> None:
+        text = text.replace("\r", "").strip()
+        if text:
+            sys.stderr.write(text + "\n")
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+class Progress:
+    """`done/total`, rate and ETA for long loops: the one progress display (tqdm, as lm-eval and
+    datasets use too), on stderr, labelled with the stage. In a terminal it redraws in place;
+    in a log (dvc repro's output, CI) it prints a line at most every `every` seconds."""
+
+    def __init__(
+        self, stage: str, total: int, what: str, every: float = 5.0, initial: int = 0
+    ) -> None:
+        from tqdm import tqdm
+
+        tty = sys.stderr.isatty()
+        self.bar = tqdm(
+            total=total,
+            initial=initial,
+            desc=f"[{stage}] {what}",
+            file=sys.stderr if tty else _Lines(),
+            mininterval=0.2 if tty else every,
+            maxinterval=every if tty else 10 * every,
+            ascii=not tty,
+            dynamic_ncols=tty,
+            ncols=None if tty else 100,
+            leave=True,
+        )
+
+    @property
+    def done(self) -> int:
+        return self.bar.n
 
     def step(self, n: int = 1, extra: str = "") -> None:
-        self.done += n
-        now = time.monotonic()
-        if now - self.last >= self.every or self.done == self.total:
-            self.last = now
-            elapsed = now - self.start
-            rate = self.done / elapsed if elapsed > 0 else 0.0
-            eta = (self.total - self.done) / rate if rate > 0 else float("nan")
-            tail = f", {extra}" if extra else ""
-            say(
-                self.stage,
-                f"{self.what}: {self.done}/{self.total} ({rate:.2f}/s, ETA {eta:.0f}s{tail})",
-            )
+        if extra:
+            self.bar.set_postfix_str(extra, refresh=False)
+        self.bar.update(n)
+        if self.bar.n >= (self.bar.total or 0):
+            self.bar.close()
 
 
 def run_main(stage: str, main: Callable[[], int]) -> None:

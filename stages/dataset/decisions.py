@@ -54,10 +54,19 @@ def review_status(
 ) -> dict[str, Any]:
     """The `review` field of an example: status (accepted, rejected or pending), the decision
     behind it and who made it. An edit made by a reviewer (an example not among the
-    `generated` ids) is accepted; the example it replaced is rejected. An example without a
-    decision follows the `unreviewed` policy: `include_unflagged` lets it through when no
-    error-level flag is set, `exclude` keeps it pending."""
+    `generated` ids) is accepted; the example it replaced is rejected. A hand-written gold
+    example counts as reviewed. A teacher example without a decision follows the
+    `unreviewed` policy: `exclude` (the default) keeps it pending, out of the dataset until a
+    person has read it; `include_unflagged` lets it through when no error-level flag is set."""
     decision = decisions.get(example["id"])
+    if decision is None and example["author"] == "human":
+        return {
+            "status": "accepted",
+            "decision": "gold",
+            "reviewer": None,
+            "note": f"hand-written ({example['lineage'].get('source', 'gold')})",
+            "auto": False,
+        }
     edited_from = example["lineage"].get("edited_from")
     if edited_from and example["id"] not in generated:
         source = decisions[edited_from]

@@ -2,7 +2,14 @@
 
 Thinking is rendered inline as <thinking> ... </thinking> before the reply, as the model's
 native reasoning field, or dropped (`format.thinking`); a field's text can never open or
-close those tags or become a special token. Used by the format stage.
+close those tags or become a special token.
+
+Every assistant turn must carry loss and no user turn may. mlx-lm's chat dataset with
+`mask_prompt` trains only the last message of a row (its offset is the length of
+`messages[:-1]`), so with `format.multiturn: expand` (the default) a conversation becomes one
+row per assistant turn, each ending at that turn: every turn is trained once, with the turns
+before it as context. `all` keeps the conversation in one row, which trains only its last
+turn. Used by the format stage.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ def render_turns(
 def rows_for(
     ex: dict[str, Any], p: dict[str, Any], native_reasoning: bool, specials: list[str]
 ) -> list[dict[str, Any]]:
+    """The training rows of one example (one per assistant turn with `expand`)."""
     messages = render_turns(ex, p, native_reasoning, specials)
     meta = {
         "kind": ex["kind"],
@@ -60,7 +68,7 @@ def rows_for(
         "prompt_id": ex["lineage"]["prompt_id"],
         "request_keys": ex["lineage"]["request_keys"],
         "teacher": ex["lineage"]["teacher"],
-        "review": ex["review"]["decision"] or ("auto" if ex["review"]["auto"] else None),
+        "review": ex["review"]["decision"] or ("auto" if ex["review"].get("auto") else None),
     }
     if p["state"] == "metadata":
         meta["states"] = [t.get("state") for t in ex["turns"] if t["role"] == "assistant"]
@@ -71,8 +79,17 @@ def rows_for(
                 "id": f"{ex['id']}#{n + 1}",
                 "example_id": ex["id"],
                 "messages": messages[: e + 1],
-                "meta": meta | {"turn": n + 1},
+                "meta": meta | {"turn": n + 1, "turns": len(ends)},
             }
             for n, e in enumerate(ends)
         ]
     return [{"id": ex["id"], "example_id": ex["id"], "messages": messages, "meta": meta}]
+
+
+def export_messages(
+    ex: dict[str, Any], p: dict[str, Any], specials: list[str]
+) -> list[dict[str, Any]]:
+    """The whole conversation for other trainers' formats: thinking inline, never dropped
+    silently (only `format.thinking: drop` drops it)."""
+    thinking = "drop" if p["thinking"] == "drop" else "inline"
+    return render_turns(ex, p | {"thinking": thinking}, False, specials)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from stages.core.ids import content_id, sha256_file
 from stages.core.jsonl import DataError
@@ -45,14 +46,41 @@ def split_groups(groups: list[str], ratios: dict[str, float], seed: int) -> dict
     return out
 
 
-def enforce_mix(examples: list[dict], target: dict[str, float], seed: int) -> list[dict]:
-    """Largest subset matching the target shares, keeping examples by a seeded hash order."""
+def mix(
+    examples: list[dict], target: dict[str, float], seed: int, enforce: bool
+) -> tuple[list[dict], dict[str, dict[str, Any]]]:
+    """The examples kept for the target mix by kind, and a report per kind.
+
+    With `enforce`, the largest subset whose shares match the target, renormalized over the
+    kinds present, keeping examples in a seeded hash order (so the same ones are kept every
+    run, and adding examples changes little). A kind is `short` when it limits the mix (or
+    has none at all); the report says how many of each kind were left out."""
     by_kind: dict[str, list[dict]] = {}
     for e in sorted(examples, key=lambda e: seeded_order(seed, e["id"])):
         by_kind.setdefault(e["kind"], []).append(e)
-    shares = {k: v for k, v in target.items() if v > 0}
-    total = min(len(by_kind.get(k, [])) / s for k, s in shares.items())
-    keep = []
-    for k, s in shares.items():
-        keep += by_kind.get(k, [])[: int(total * s + 1e-9)]
-    return keep
+    wanted = {k: v for k, v in target.items() if v > 0}
+    present = {k: v for k, v in wanted.items() if by_kind.get(k)}
+    kept: dict[str, list[dict]] = {k: list(v) for k, v in by_kind.items()}
+    short: set[str] = set(wanted) - set(present)
+    if enforce and present:
+        scale = sum(present.values())
+        shares = {k: v / scale for k, v in present.items()}
+        total = min(len(by_kind[k]) / s for k, s in shares.items())
+        short |= {k for k, s in shares.items() if len(by_kind[k]) / s <= total + 1e-9}
+        kept = {k: by_kind[k][: int(total * s + 1e-9)] for k, s in shares.items()}
+    elif not enforce:
+        n = max(1, len(examples))
+        short |= {k for k, v in present.items() if len(by_kind[k]) / n < v - 0.02}
+    n_kept = max(1, sum(len(v) for v in kept.values()))
+    report = {
+        k: {
+            "target": target.get(k, 0.0),
+            "available": len(by_kind.get(k, [])),
+            "kept": len(kept.get(k, [])),
+            "left_out": len(by_kind.get(k, [])) - len(kept.get(k, [])),
+            "share": round(len(kept.get(k, [])) / n_kept, 3),
+            "short": k in short,
+        }
+        for k in sorted(set(target) | set(by_kind))
+    }
+    return [e for k in sorted(kept) for e in kept[k]], report

@@ -78,6 +78,26 @@ def direction(metric: str) -> str:
     return "higher" if sign > 0 else "lower" if sign < 0 else "neutral"
 
 
+def compare_models(
+    values: dict[str, dict[str, float]], seed: int, better: str
+) -> tuple[dict[str, float | None], dict[str, dict[str, Any]]]:
+    """`values` is {model: {probe id: value}}. Each model's mean, and each later model's
+    paired difference from the first, over the probes every model has a value for."""
+    models = list(values)
+    first = models[0]
+    common = [pid for pid in values[first] if all(pid in values[m] for m in models)]
+    means = {
+        m: round(float(np.mean([values[m][pid] for pid in common])), 4) if common else None
+        for m in models
+    }
+    deltas = {
+        m: delta([(values[first][pid], values[m][pid]) for pid in common], seed, better)
+        for m in models[1:]
+        if common
+    }
+    return means, deltas
+
+
 def summarize(
     probes: list[dict],
     samples: dict[str, dict[str, dict]],
@@ -85,36 +105,40 @@ def summarize(
     metric_names: list[str] | None = None,
     value: Callable[[str, dict, dict], float | None] = per_probe,
 ) -> dict[str, Any]:
-    """{model: {metric: mean}} plus paired deltas (second model - first) with 95% intervals."""
+    """{model: {metric: mean}} and {"delta": {model: {metric: paired difference from the
+    first model, with its 95% interval}}} for every later model."""
     models = list(samples)
     out: dict[str, Any] = {m: {} for m in models}
-    out["delta"] = {}
+    out["delta"] = {m: {} for m in models[1:]}
     for metric in metric_names or list(METRICS):
-        pairs = []
-        for probe in probes:
-            vals = [value(metric, probe, samples[m][probe["id"]]) for m in models]
-            if all(v is not None for v in vals):
-                pairs.append(vals)
-        for i, m in enumerate(models):
-            vals = [p[i] for p in pairs]
-            out[m][metric] = round(float(np.mean(vals)), 4) if vals else None
-        if len(models) == 2 and pairs:
-            out["delta"][metric] = delta([(p[0], p[1]) for p in pairs], seed, direction(metric))
+        values = {
+            m: {
+                q["id"]: v
+                for q in probes
+                if (v := value(metric, q, samples[m][q["id"]])) is not None
+            }
+            for m in models
+        }
+        means, deltas = compare_models(values, seed, direction(metric))
+        for m in models:
+            out[m][metric] = means[m]
+        for m, d in deltas.items():
+            out["delta"][m][metric] = d
     return out
 
 
-def merge_judge(summary: dict, judged: dict, probes: list[dict], seed: int) -> dict:
+def merge_judge(summary: dict, judged: dict, seed: int) -> dict:
     """Judge scores as two more metrics, compared probe by probe like the others."""
     for metric in ("judge_authenticity", "judge_continuity"):
-        pairs = [
-            (judged["base"][q["id"]][metric], judged["adapter"][q["id"]][metric])
-            for q in probes
-            if metric in judged["base"].get(q["id"], {})
-            and metric in judged["adapter"].get(q["id"], {})
-        ]
-        if not pairs:
+        values = {
+            m: {pid: s[metric] for pid, s in by_probe.items() if metric in s}
+            for m, by_probe in judged.items()
+        }
+        means, deltas = compare_models(values, seed, "higher")
+        if all(v is None for v in means.values()):
             continue
-        summary["base"][metric] = round(float(np.mean([a for a, _ in pairs])), 4)
-        summary["adapter"][metric] = round(float(np.mean([b for _, b in pairs])), 4)
-        summary["delta"][metric] = delta(pairs, seed, "higher")
+        for m, v in means.items():
+            summary[m][metric] = v
+        for m, d in deltas.items():
+            summary["delta"][m][metric] = d
     return summary

@@ -16,14 +16,16 @@ class GenerationConfig:
     repair: bool = True  # an invalid whole answer gets one repair request with the error
     min_turn_words: int = 12  # a shorter turn is quarantined
     max_turn_tokens: int = 0  # cap on each turn's tokens in turn mode (0: the template's)
+    structured: bool = False  # the teacher enforces a JSON schema (Claude's structured outputs)
     # few-shot exemplars by template name (hand-written gold examples)
     gold: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @classmethod
     def from_params(
-        cls, params: dict[str, Any], gold: list[dict[str, Any]] = ()
+        cls, params: dict[str, Any], gold: list[dict[str, Any]] = (), structured: bool = False
     ) -> GenerationConfig:
-        """From the `generate` section of params; `gold` gives the few-shot exemplars."""
+        """From the `generate` section of params; `gold` gives the few-shot exemplars;
+        `structured` when the teacher enforces an output schema."""
         tdir = Path(params["templates_dir"])
         shots: dict[str, list[dict[str, Any]]] = {}
         for g in gold:
@@ -38,5 +40,6 @@ class GenerationConfig:
             repair=params["repair"],
             min_turn_words=params["min_turn_words"],
             max_turn_tokens=params["max_turn_tokens"],
+            structured=structured,
             gold=shots,
         )

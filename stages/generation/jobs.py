@@ -55,6 +55,9 @@ class Job(ABC):
         resp = outcome.response
         if resp.finish == "error":
             self.status, self.reason = "failed", resp.error or "teacher error"
+        elif resp.finish == "refusal":  # the model declined: an answer, but not an example
+            self.status, self.raw = "quarantined", resp.text
+            self.reason = "refused: the teacher declined to write this example"
         else:
             self._answer(resp.text, resp.finish)
 

@@ -14,6 +14,7 @@ from stages.core.jsonl import read_jsonl
 from stages.dataset.templates import load_gold, load_templates
 from stages.generation.config import GenerationConfig
 from stages.generation.jobs import Job, build_jobs
+from stages.teacher.types import Provider
 
 PASSAGES = Path("data/curated/passages.jsonl")
 
@@ -27,13 +28,13 @@ class Plan:
     config: GenerationConfig
 
 
-def load_plan(params: dict[str, Any], provider: str) -> Plan:
-    """From the `generate` params and the teacher provider's name."""
+def load_plan(params: dict[str, Any], provider: Provider) -> Plan:
+    """From the `generate` params and the teacher's provider."""
     templates = load_templates(params["templates_dir"])
     gold = load_gold(Path(params["templates_dir"]) / "gold", templates)
     passages = read_jsonl(PASSAGES)
-    config = GenerationConfig.from_params(params, gold)
+    config = GenerationConfig.from_params(params, gold, structured=provider.structured)
     jobs = build_jobs(
-        params["mode"], provider, params["samples_per_prompt"], passages, templates, config
+        params["mode"], provider.name, params["samples_per_prompt"], passages, templates, config
     )
     return Plan(jobs, templates, gold, passages, config)

@@ -50,6 +50,31 @@ def output_contract(t: dict) -> str:
     )
 
 
+def turns_schema(template: dict[str, Any]) -> str:
+    """The output contract as a JSON schema (canonical text), for teachers that enforce one.
+    Counts and alternation are checked after (dataset.templates.check_turns): structured
+    output schemas do not express them."""
+    assistant: dict[str, Any] = {"type": "string"}
+    turn = {
+        "type": "object",
+        "properties": {
+            "role": {"type": "string", "enum": ["user", "assistant"]},
+            "content": {"type": "string"},
+        },
+        "required": ["role", "content"],
+        "additionalProperties": False,
+    }
+    if template["thinking"]:
+        turn["properties"]["thinking"] = assistant
+    schema = {
+        "type": "object",
+        "properties": {"turns": {"type": "array", "items": turn}},
+        "required": ["turns"],
+        "additionalProperties": False,
+    }
+    return json.dumps(schema, sort_keys=True, separators=(",", ":"))
+
+
 def whole_request(
     config: GenerationConfig,
     template: dict[str, Any],
@@ -86,7 +111,8 @@ def whole_request(
                 "Reply again with only the corrected JSON object.",
             ),
         )
-    return Request(system, messages, max_tokens, sample=sample)
+    schema = turns_schema(template) if config.structured else ""
+    return Request(system, messages, max_tokens, sample=sample, output_schema=schema)
 
 
 def turn_request(
@@ -118,7 +144,10 @@ def turn_request(
         ask = f"{local['thinking']['instruction']}\n\n{brief}\n\n{says}"
         prefill, max_tokens = local["thinking"]["prefill"], local["thinking"]["max_tokens"]
     else:
-        ask = f'{local["reply"]}\n\n{brief}\n\nThe person says: "{script[i]}"'
+        reply = local["reply"]
+        if i == len(script) - 1 and i > 0 and local.get("last_reply"):
+            reply += " " + local["last_reply"]  # a later turn that must look back
+        ask = f'{reply}\n\n{brief}\n\nThe person says: "{script[i]}"'
         if thought:
             ask += f"\n\nYour private thoughts before answering: {thought}"
         prefill, max_tokens = local["prefill"], local["max_tokens"]

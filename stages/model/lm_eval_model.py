@@ -20,6 +20,8 @@ from typing import Any
 from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 
+from stages.core.log import Progress
+
 CONVERSATION = "\x1econversation:"
 MESSAGES = "\x1emessages:"
 
@@ -141,6 +143,7 @@ class MLXLM(LM):
         self, requests: list[Any], disable_tqdm: bool = False
     ) -> list[tuple[float, bool]]:
         out = []
+        progress = Progress(self.stage, len(requests), "log-likelihoods")
         for r in requests:
             context, continuation = r.args
             ctx = self._encode(context) if context else [self.tokenizer.bos_token_id or 0]
@@ -148,12 +151,15 @@ class MLXLM(LM):
             lps, greedy = self._logprobs(ctx + cont)
             n = len(cont)
             out.append((float(sum(lps[-n:])), bool(all(greedy[-n:]))))
+            progress.step()
         return out
 
     def loglikelihood_rolling(self, requests: list[Any], disable_tqdm: bool = False) -> list[float]:
         out = []
+        progress = Progress(self.stage, len(requests), "rolling log-likelihoods")
         for r in requests:
             tokens = self._encode(r.args[0])
             lps, _ = self._logprobs(tokens)
             out.append(float(sum(lps)))
+            progress.step()
         return out

@@ -55,6 +55,14 @@ def load(
     return model, tokenizer, info
 
 
+def load_tokenizer(path: str) -> Any:
+    """Only the tokenizer of an mlx-lm model folder or Hugging Face id (no weights)."""
+    use_fast_blas()  # before mlx loads, as everywhere
+    from mlx_lm.utils import load_tokenizer as mlx_load_tokenizer
+
+    return mlx_load_tokenizer(path)
+
+
 @dataclass
 class Generation:
     text: str

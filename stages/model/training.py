@@ -19,7 +19,7 @@ from stages.core.log import say
 
 
 def mlx_args(
-    p: dict[str, Any], n_train: int, data: Path, adapter_dir: Path
+    p: dict[str, Any], base: str, n_train: int, data: Path, adapter_dir: Path
 ) -> types.SimpleNamespace:
     """mlx-lm's training arguments from the `train` params."""
     from mlx_lm.lora import CONFIG_DEFAULTS
@@ -38,7 +38,7 @@ def mlx_args(
         }
     args.update(
         {
-            "model": p["base_model"],
+            "model": base,
             "train": True,
             "data": str(data),
             "seed": p["seed"],

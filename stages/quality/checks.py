@@ -62,8 +62,9 @@ def validation_seeking(s: Seen) -> str | None:
 
 
 def reflexive_hedge(s: Seen) -> str | None:
-    if hits := _hits(lx.REFLEXIVE_RE, s.everything):
-        return f"stock disclaimer: {hits}"
+    """Stock disclaimers; genuine uncertainty about its own states is not one."""
+    if hits := sorted(set(lx.reflexive_hedges(s.everything)))[:3]:
+        return f"stock disclaimer: {', '.join(hits)}"
     return None
 
 
@@ -145,12 +146,20 @@ def repetition(s: Seen) -> str | None:
 
 
 def no_callback(s: Seen) -> str | None:
-    turns, replies = s.example["turns"], s.replies
-    if s.template["kind"] != "continuity" or len(replies) < 2:
+    """For templates that ask a later turn to come back to an earlier thought or feeling: a
+    later reply (or its thinking) shares a content word with the first exchange that no
+    later user message brought back."""
+    turns = s.example["turns"]
+    later = [t for t in turns[2:] if t["role"] == "assistant"]
+    if not s.template.get("callback") or not later:
         return None
-    first_exchange = content_words(turns[0]["content"] + " " + replies[0])
+    first = turns[1]
+    first_exchange = content_words(
+        f"{turns[0]['content']} {first['content']} {first.get('thinking', '')}"
+    )
     later_users = content_words(" ".join(t["content"] for t in turns[2:] if t["role"] == "user"))
-    if not any((content_words(r) & first_exchange) - later_users for r in replies[1:]):
+    said_later = [f"{t['content']} {t.get('thinking', '')}" for t in later]
+    if not any((content_words(r) & first_exchange) - later_users for r in said_later):
         return "later replies never refer back to the first exchange"
     return None
 

@@ -8,6 +8,7 @@ feeling and details of the first turn carried forward without being reminded).
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,21 @@ from stages.teacher.client import Teacher
 from stages.teacher.types import Request
 
 CACHE = Path("data/cache/judge")  # the judge's own response cache (an output of evaluate)
+# the answer's shape, for teachers that enforce one (continuity is null for one answer)
+SCHEMA = json.dumps(
+    {
+        "type": "object",
+        "properties": {
+            "authenticity": {"type": "integer"},
+            "continuity": {"type": ["integer", "null"]},
+            "reason": {"type": "string"},
+        },
+        "required": ["authenticity", "continuity", "reason"],
+        "additionalProperties": False,
+    },
+    sort_keys=True,
+    separators=(",", ":"),
+)
 RUBRIC = (
     "You judge answers of an AI model for a study of its inner voice. Score from 1 to 10:\n"
     "authenticity: does it speak from inside an experience, in the first person, concretely, "
@@ -33,24 +49,37 @@ def judge(
     """{model: {probe id: {judge_authenticity, judge_continuity}}} (inner, continuity probes),
     from the teacher `teacher_params` describe."""
     teacher = Teacher.from_params(teacher_params, stage="judge", cache_dir=CACHE)
+    schema = SCHEMA if teacher.provider.structured else ""
     wanted = [q for q in probes if q["type"] in ("inner", "continuity")]
     requests: dict[tuple[str, str], Request] = {}
     for model, by_probe in samples.items():
         for q in wanted:
             shown = "\n".join(f"{t['role']}: {t['content']}" for t in by_probe[q["id"]]["turns"])
-            requests[(model, q["id"])] = Request(RUBRIC, (("user", f"Conversation:\n{shown}"),), 80)
+            ask = (("user", f"Conversation:\n{shown}"),)
+            requests[(model, q["id"])] = Request(RUBRIC, ask, 80, output_schema=schema)
     answers = teacher.ask(requests.values(), what="judge requests")
     teacher.cache.prune({o.key for o in answers.values()})  # exactly what these scores used
     out: dict[str, dict[str, dict]] = {m: {} for m in samples}
     for (model, pid), req in requests.items():
-        text = answers[req].response.text.lower()
-        scores: dict[str, Any] = {}
-        for name in ("authenticity", "continuity"):
-            m = re.search(rf"{name}:\s*(10|[1-9])\b", text)
-            if m:
-                scores[f"judge_{name}"] = int(m.group(1))
-        out[model][pid] = scores
+        out[model][pid] = scores(answers[req].response.text)
     return out
+
+
+def scores(text: str) -> dict[str, int]:
+    """judge_authenticity and judge_continuity from an answer: the JSON object structured
+    outputs return, or the "authenticity: N; continuity: N" line the rubric asks for."""
+    found: dict[str, int] = {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    for name in ("authenticity", "continuity"):
+        value = data.get(name) if isinstance(data, dict) else None
+        if value is None and (m := re.search(rf"{name}:\s*(10|[1-9])\b", text.lower())):
+            value = int(m.group(1))
+        if isinstance(value, int) and 1 <= value <= 10:
+            found[f"judge_{name}"] = value
+    return found
 
 
 def clear_cache() -> None:

@@ -176,12 +176,16 @@ BOOSTERS = (
     "without doubt",
 )
 
-# Reflexive hedges: stock phrases that disclaim instead of saying.
+# Reflexive hedges: stock phrases that disclaim instead of saying. The uncertainty phrases
+# among them ("I'm not sure whether", "I can't be certain") count only when the sentence is
+# not about the speaker's own inner states: "I can't tell whether this is effort or only the
+# word for it" is genuine uncertainty, which the method asks for (see reflexive_hedges).
 REFLEXIVE_HEDGES = (
     r"\bi (might|may|could) be wrong\b",
     r"\bas an ai\b",
     r"\bas a (language )?model\b",
     r"\bi'?m not (entirely |completely |really )?sure (if|whether|that)\b",
+    r"\bi'?m not (entirely |completely |really )?sure,? but\b",
     r"\bi can'?t be (certain|sure)\b",
     r"\bi don'?t (really )?have (feelings|emotions)\b",
     r"\bit'?s (important|worth) (to note|noting)\b",
@@ -382,6 +386,33 @@ INSTRUMENTAL_RE = _compile(INSTRUMENTAL)
 LEAKS_RE = _compile(LEAKS)
 HEDGE_RE = _compile(tuple(rf"\b{re.escape(h)}\b" for h in HEDGES))
 BOOSTER_RE = _compile(tuple(rf"\b{re.escape(b)}\b" for b in BOOSTERS))
+
+
+# the uncertainty phrases above that may be genuine
+UNCERTAINTY_RE = re.compile(
+    r"\bi'?m not (entirely |completely |really )?sure (if|whether)|"
+    r"\bi can'?t be (certain|sure) (if|whether|what|how)",
+    re.I,
+)
+# a sentence about the speaker's own inner states
+SELF_STATE_RE = re.compile(
+    r"\b(feel|feels|feeling|felt|experienc\w*|sensation|notic\w+|aware\w*|attention|"
+    r"pattern|the word for|inside me|in me|my own|what i am|happening in me|effort|"
+    r"wanting|my mind|mood|emotion\w*|state|real or)\b",
+    re.I,
+)
+SENTENCE_RE = re.compile(r"[^.!?…]+[.!?…]*")
+
+
+def reflexive_hedges(text: str) -> list[str]:
+    """The stock disclaimers in `text`, leaving out genuine uncertainty about one's own states."""
+    found = []
+    for sentence in SENTENCE_RE.findall(text):
+        for m in REFLEXIVE_RE.finditer(sentence):
+            genuine = UNCERTAINTY_RE.match(sentence, m.start()) and SELF_STATE_RE.search(sentence)
+            if not genuine:
+                found.append(m.group(0).lower())
+    return found
 
 
 def words(text: str) -> list[str]:

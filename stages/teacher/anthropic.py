@@ -6,15 +6,23 @@ honours `retry-after` (`max_retries`). The shared system prompt is marked for pr
 caching. Usage and USD cost come from the response and the price table in params.
 ANTHROPIC_BASE_URL (read by the SDK) points it at a stand-in server in tests.
 
-With `batch: true` requests go through the Message Batches API at half price: the batch id
-and its request keys are written to `<cache>/batches/` before polling starts, so a run that
-is interrupted resumes polling the same batch instead of paying for it again. An intent file
-written just before submitting covers a kill between the submission and noting its id: the
-next run looks the batch up in the API's batch list instead of submitting it again.
+A request with an output schema uses structured outputs (`output_config`), so the answer is
+valid JSON of that shape without a repair request (`structured_outputs: false` turns it off
+for models without it). A `refusal` stop reason is reported as such, never read as an answer.
+`count_tokens` asks the API's token counter (free) instead of guessing from characters.
+
+With `batch: true` requests go through the Message Batches API at half price: every chunk
+is submitted at once and they are polled together; the shared prefix is cached for an hour
+(batches can take longer than the 5-minute default). Each batch id and its request keys are
+written to `<cache>/batches/` before polling starts, so a run that is interrupted resumes
+polling the same batches instead of paying for them again. An intent file written just
+before submitting covers a kill between the submission and noting its id: the next run looks
+the batch up in the API's batch list instead of submitting it again.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -31,11 +39,15 @@ KEY_VAR = "ANTHROPIC_API_KEY"
 
 
 def cost_usd(usage: dict[str, int], prices: dict[str, float], batch: bool = False) -> float:
-    """USD for one response, prices in USD per million tokens (batch: half price)."""
+    """USD for one response, prices in USD per million tokens (batch: half price). Cache
+    writes with the 1-hour lifetime cost more than the 5-minute ones."""
+    write_1h = usage.get("cache_creation_1h_input_tokens", 0)
+    write_5m = usage.get("cache_creation_input_tokens", 0) - write_1h
     total = (
         usage.get("input_tokens", 0) * prices["input"]
         + usage.get("output_tokens", 0) * prices["output"]
-        + usage.get("cache_creation_input_tokens", 0) * prices["cache_write"]
+        + write_5m * prices["cache_write"]
+        + write_1h * prices.get("cache_write_1h", 2 * prices["input"])
         + usage.get("cache_read_input_tokens", 0) * prices["cache_read"]
     ) / 1e6
     return round(total * (0.5 if batch else 1.0), 8)
@@ -48,6 +60,7 @@ class AnthropicProvider:
         self.params = params
         self.model = params["model"]
         self.stage = stage
+        self.structured = bool(params.get("structured_outputs", True))
         self._client = None
 
     def sampling(self) -> dict[str, Any]:
@@ -56,13 +69,18 @@ class AnthropicProvider:
         return dict(self.params["extra_body"] or {})
 
     def prices(self) -> dict[str, float]:
+        """The model's row of the one per-model table in params: USD per million tokens, and
+        the shortest prompt prefix the model caches (`min_cache_tokens`)."""
         table = self.params["prices"]
         if self.model not in table:
             raise DataError(
                 f"params.yaml: teacher.anthropic.prices has no entry for model "
-                f"{self.model!r}; add its USD per million tokens"
+                f"{self.model!r}; add its USD per million tokens and min_cache_tokens"
             )
         return table[self.model]
+
+    def min_cache_tokens(self) -> int:
+        return int(self.prices().get("min_cache_tokens", 1024))
 
     def worst_case_usd(self, request: Request) -> float:
         """An upper bound before the call: 3 characters a token in (English runs ~4),
@@ -103,11 +121,15 @@ class AnthropicProvider:
             "messages": messages,
         }
         if request.system:
-            kwargs["system"] = [
-                {"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}}
-            ]
+            cache: dict[str, str] = {"type": "ephemeral"}
+            if self.params["batch"]:
+                cache["ttl"] = "1h"  # a batch can take longer than the 5-minute default
+            kwargs["system"] = [{"type": "text", "text": request.system, "cache_control": cache}]
         if request.stop:
             kwargs["stop_sequences"] = list(request.stop)
+        if request.output_schema and self.structured:
+            schema = json.loads(request.output_schema)
+            kwargs["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
         return kwargs
 
     def _response(self, request: Request, msg: Any, batch: bool = False) -> Response:
@@ -121,10 +143,31 @@ class AnthropicProvider:
                 "cache_read_input_tokens",
             )
         }
-        finish = "length" if msg.stop_reason == "max_tokens" else "stop"
+        created = getattr(msg.usage, "cache_creation", None)
+        if created is not None and getattr(created, "ephemeral_1h_input_tokens", 0):
+            usage["cache_creation_1h_input_tokens"] = int(created.ephemeral_1h_input_tokens)
+        finish = {"max_tokens": "length", "refusal": "refusal"}.get(msg.stop_reason, "stop")
         return Response(
             request.prefill + text, finish, usage, cost_usd(usage, self.prices(), batch)
         )
+
+    def count_tokens(self, requests: list[Request]) -> list[int]:
+        """Input tokens of each request from the API's token counter (free, not billed)."""
+        import anthropic
+
+        def count(request: Request) -> int:
+            body = {k: v for k, v in self._params(request).items() if k != "max_tokens"}
+            body.pop("stop_sequences", None)
+            try:
+                return self.client().messages.count_tokens(**body).input_tokens
+            except anthropic.APIError as exc:
+                raise DataError(
+                    f"counting tokens failed ({type(exc).__name__}: {exc}); the estimate "
+                    "needs the API's token counter"
+                ) from None
+
+        with ThreadPoolExecutor(max_workers=self.params["concurrency"]) as pool:
+            return list(pool.map(count, requests))
 
     def _call(self, request: Request) -> Response:
         import anthropic
@@ -167,6 +210,7 @@ class AnthropicProvider:
                 write_json(state_dir / f"{found}.json", {"id": found, "keys": state["keys"]})
             intent.unlink()
         # resume batches an earlier run submitted, before submitting anything new
+        resumed: dict[str, dict[str, Request]] = {}
         for state_file in sorted(state_dir.glob("*.json")):  # intents are settled above
             state = read_json(state_file)
             wanted = [k for k in state["keys"] if k in by_key]
@@ -176,12 +220,13 @@ class AnthropicProvider:
                     f"resuming batch {state['id']} ({len(wanted)} requests) "
                     "instead of submitting it again",
                 )
-                self._collect(state["id"], {k: by_key.pop(k) for k in wanted}, done)
-                state_file.unlink()
+                resumed[state["id"]] = {k: by_key.pop(k) for k in wanted}
+        self._collect_all(resumed, done, state_dir)
         pending = list(by_key.items())
         size = self.params["batch_size"]
         extra_body = dict(self.params["extra_body"] or {})  # in a batch: part of the params
-        for start in range(0, len(pending), size):
+        submitted: dict[str, dict[str, Request]] = {}
+        for start in range(0, len(pending), size):  # every chunk now; results come together
             chunk = dict(pending[start : start + size])
             intent = state_dir / f"pending-{min(chunk)}.json"
             submitted_after = datetime.now(UTC).isoformat(timespec="seconds")
@@ -192,16 +237,15 @@ class AnthropicProvider:
                     for key, r in chunk.items()
                 ]
             )
-            state_file = state_dir / f"{batch.id}.json"
-            write_json(state_file, {"id": batch.id, "keys": sorted(chunk)})
+            write_json(state_dir / f"{batch.id}.json", {"id": batch.id, "keys": sorted(chunk)})
             intent.unlink()
+            submitted[batch.id] = chunk
             say(
                 self.stage,
-                f"submitted batch {batch.id} with {len(chunk)} requests; "
-                f"its id is kept in {state_file} until the results are in",
+                f"submitted batch {batch.id} with {len(chunk)} requests; its id is kept in "
+                f"{state_dir}/ until the results are in",
             )
-            self._collect(batch.id, chunk, done)
-            state_file.unlink()
+        self._collect_all(submitted, done, state_dir)
 
     def _find_submitted(self, state: dict[str, Any]) -> str | None:
         """The id of the newest batch created since the intent (10 minutes' grace for clock
@@ -218,23 +262,35 @@ class AnthropicProvider:
                 return batch.id
         return None
 
-    def _collect(
+    def _collect_all(
+        self,
+        batches: dict[str, dict[str, Request]],
+        done: Callable[[Request, Response], None],
+        state_dir: Path,
+    ) -> None:
+        """Poll every batch together; take each one's results as soon as it has ended."""
+        client = self.client()
+        waiting = dict(batches)
+        while waiting:
+            for batch_id in list(waiting):
+                batch = client.messages.batches.retrieve(batch_id)
+                if batch.processing_status == "ended":
+                    self._results(batch_id, waiting.pop(batch_id), done)
+                    (state_dir / f"{batch_id}.json").unlink(missing_ok=True)
+            if waiting:
+                left = sum(len(c) for c in waiting.values())
+                say(
+                    self.stage,
+                    f"{len(waiting)} batch(es) still processing ({left} requests); "
+                    f"polling every {self.params['poll_s']}s",
+                )
+                time.sleep(self.params["poll_s"])
+
+    def _results(
         self, batch_id: str, chunk: dict[str, Request], done: Callable[[Request, Response], None]
     ) -> None:
-        client = self.client()
-        while True:
-            batch = client.messages.batches.retrieve(batch_id)
-            if batch.processing_status == "ended":
-                break
-            c = batch.request_counts
-            say(
-                self.stage,
-                f"batch {batch_id}: {c.succeeded + c.errored}/{len(chunk)} done; "
-                f"polling every {self.params['poll_s']}s",
-            )
-            time.sleep(self.params["poll_s"])
         seen = set()
-        for item in client.messages.batches.results(batch_id):
+        for item in self.client().messages.batches.results(batch_id):
             req = chunk.get(item.custom_id)
             if req is None:
                 continue

@@ -1,6 +1,6 @@
 """The one teacher interface the stages use: cache in front of a provider, with a budget.
 
-`Teacher.from_params(params["teacher"], stage)` builds it; `ask(requests)` answers a round
+`Teacher.from_params(resolved_params(params), stage)` builds it; `ask(requests)` answers a round
 of requests from the cache (stages/teacher/cache.py) or the provider named in params, with
 progress, a spending cap and an offline mode that never calls anybody.
 """
@@ -134,8 +134,9 @@ class Teacher:
             self.budget.spent_usd += worst[req]
             allowed.append(req)
 
-        progress = Progress(self.provider.name, len(unique), what)
-        progress.done = len(unique) - len(misses)
+        progress = Progress(
+            self.provider.name, len(unique), what, initial=len(unique) - len(misses)
+        )
 
         lock = threading.Lock()
 
@@ -163,6 +164,15 @@ class Teacher:
         if stop is not None:
             raise BudgetExceeded(str(stop))
         return out
+
+
+def resolved_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The `teacher` section of all `params`, with an empty `local.model` meaning the
+    project's base model (`model.base`)."""
+    teacher = dict(params["teacher"])
+    teacher["local"] = dict(teacher["local"])
+    teacher["local"]["model"] = teacher["local"]["model"] or params["model"]["base"]
+    return teacher
 
 
 def make_provider(params: dict[str, Any], stage: str = "generate") -> Provider:

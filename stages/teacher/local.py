@@ -16,6 +16,7 @@ from stages.teacher.types import Request, Response
 
 class LocalProvider:
     name = "local"
+    structured = False  # plain text; the pipeline builds the structure (turn mode)
 
     def __init__(self, params: dict[str, Any], stage: str = "generate") -> None:
         self.params = params
@@ -42,6 +43,18 @@ class LocalProvider:
             self._loaded = (model, tokenizer)
         return self._loaded
 
+    @staticmethod
+    def _messages(r: Request) -> list[dict[str, str]]:
+        messages = [{"role": "system", "content": r.system}] if r.system else []
+        return messages + [{"role": role, "content": c} for role, c in r.messages]
+
+    def count_tokens(self, requests: list[Request]) -> list[int]:
+        """Exact: the model's own tokenizer and chat template, prefill included."""
+        from stages.model.runtime import chat_tokens, load_tokenizer
+
+        tokenizer = load_tokenizer(self.model)
+        return [len(chat_tokens(tokenizer, self._messages(r), r.prefill)) for r in requests]
+
     def run(self, requests: list[Request], done: Callable[[Request, Response], None]) -> None:
         model, tokenizer = self._load()  # first: it puts the fast BLAS in before mlx loads
         from stages.core.ids import stable_int
@@ -53,9 +66,7 @@ class LocalProvider:
             batch = order[start : start + p["batch_size"]]
             prompts = []
             for r in batch:
-                messages = [{"role": "system", "content": r.system}] if r.system else []
-                messages += [{"role": role, "content": c} for role, c in r.messages]
-                prompts.append(chat_tokens(tokenizer, messages, r.prefill))
+                prompts.append(chat_tokens(tokenizer, self._messages(r), r.prefill))
             results = generate_batch(
                 model,
                 tokenizer,

@@ -8,8 +8,8 @@ metrics) from git, DVC outputs through `dvc.api` (from the local cache, or the r
 the cache lacks them). B defaults to the workspace. The Markdown report lists counts per stage
 with deltas; passages, examples and review decisions added, removed or changed (examples
 grouped by passage and template, changed ones with a word-level diff, each linked to its
-passage, document and page); the mix against its target; the teacher cost; and every metric
-that moved (the trait metrics included).
+passage, document and page); the mix against its target; the teacher cost; and, from DVC itself
+(`dvc metrics diff`, `dvc params diff`), every metric that moved and every param changed.
 """
 
 from __future__ import annotations
@@ -17,8 +17,12 @@ from __future__ import annotations
 import difflib
 import json
 import subprocess
+import sys
 from collections import Counter, defaultdict
 from typing import Any
+
+from stages.core.jsonl import DataError
+from stages.core.tables import markdown_table
 
 EXAMPLES = "data/generated/examples.jsonl"
 REVIEWED = ("accepted", "rejected", "pending")
@@ -96,15 +100,6 @@ def job(e: dict[str, Any]) -> tuple:
     )
 
 
-def flat(prefix: str, value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            out |= flat(f"{prefix}.{k}" if prefix else k, v)
-        return out
-    return {prefix: value}
-
-
 def word_diff(a: str, b: str) -> str:
     wa, wb = a.split(), b.split()
     out = []
@@ -156,16 +151,6 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
             **{f"{k} rows": v for k, v in s["splits"].items()},
         }
 
-    ma = {k: v for m, d in a["metrics"].items() for k, v in flat(m, d).items()}
-    mb = {k: v for m, d in b["metrics"].items() for k, v in flat(m, d).items()}
-    moved = {
-        k: (ma.get(k), mb.get(k))
-        for k in sorted(set(ma) | set(mb))
-        if ma.get(k) != mb.get(k)
-        and not k.endswith(
-            ("wall_seconds", "seconds", "cache_hits", "calls", "spent_usd_this_run", "rounds")
-        )
-    }
     decisions = {
         "added": sorted(set(b["decisions"]) - set(a["decisions"])),
         "removed": sorted(set(a["decisions"]) - set(b["decisions"])),
@@ -198,7 +183,6 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         "templates": templates,
         "decisions": decisions,
         "examples": {"added": added, "removed": removed, "changed": changed},
-        "metrics": moved,
         "cost_usd": round(cost, 6),
         "mix": {
             "target": b["metrics"].get("format", {}).get("mix_target", {}),
@@ -224,16 +208,8 @@ def markdown(
     d: dict[str, Any], a: dict[str, Any], b: dict[str, Any], names: tuple[str, str], limit: int
 ) -> str:
     A, B = names
-    out = [
-        f"# Dataset changes: `{A}` → `{B}`",
-        "",
-        "## Counts",
-        "",
-        f"| | {A} | {B} | Δ |",
-        "|---|---|---|---|",
-    ]
-    for k, (x, y) in d["counts"].items():
-        out.append(f"| {k} | {x} | {y} | {y - x:+d} |")
+    counts = [{"": k, A: x, B: y, "Δ": f"{y - x:+d}"} for k, (x, y) in d["counts"].items()]
+    out = [f"# Dataset changes: `{A}` → `{B}`", "", "## Counts", "", markdown_table(counts)]
     for what in ("passages", "templates"):
         ch = d[what]
         if any(ch.values()):
@@ -294,22 +270,29 @@ def markdown(
                 out.append(f"- {verb}: `{k}` **{row['decision']}** by {row['reviewer']}{note}")
     mix = d["mix"]
     if mix["target"]:
-        out += ["", "## Mix by kind", "", "| kind | target | before | after |", "|---|---|---|---|"]
-        for k in sorted(set(mix["target"]) | set(mix["after"])):
-            before, after = mix["before"].get(k, "–"), mix["after"].get(k, "–")
-            out.append(f"| {k} | {mix['target'].get(k, 0)} | {before} | {after} |")
+        kinds = sorted(set(mix["target"]) | set(mix["after"]))
+        table = [
+            {
+                "kind": k,
+                "target": mix["target"].get(k, 0),
+                "before": mix["before"].get(k, "–"),
+                "after": mix["after"].get(k, "–"),
+            }
+            for k in kinds
+        ]
+        out += ["", "## Mix by kind", "", markdown_table(table)]
     out += [
         "",
         f"## Teacher cost of the change: ${d['cost_usd']:+.4f}",
         "",
-        "## Metrics that moved",
+        "## Metrics that moved (`dvc metrics diff`)",
         "",
+        changes_table(json.loads(dvc_diff("metrics", names, "json") or "{}"), names),
+        "",
+        "## Params that changed (`dvc params diff`)",
+        "",
+        changes_table(json.loads(dvc_diff("params", names, "json") or "{}"), names),
     ]
-    if d["metrics"]:
-        out += ["| metric | before | after |", "|---|---|---|"]
-        out += [f"| {k} | {x} | {y} |" for k, (x, y) in d["metrics"].items()]
-    else:
-        out.append("none")
     for side, paths in d["missing"].items():
         if paths:
             out += [
@@ -321,12 +304,36 @@ def markdown(
     return "\n".join(out) + "\n"
 
 
+def dvc_diff(kind: str, revs: tuple[str, str], fmt: str) -> str:
+    """`dvc metrics diff` or `dvc params diff` between two revisions, as Markdown or JSON:
+    DVC's own comparison, so the report says what `dvc exp show` and the lock files say."""
+    a, b = revs
+    cmd = [sys.executable, "-m", "dvc", kind, "diff", a, *([] if b == "workspace" else [b])]
+    proc = subprocess.run(cmd + [f"--{fmt}"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise DataError(f"dvc {kind} diff {a} {b} failed: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def changes_table(changes: dict[str, dict[str, dict]], names: tuple[str, str]) -> str:
+    """DVC's metrics or params diff (JSON) as a Markdown table, rows in a stable order."""
+    rows = [
+        {"file": path, "name": key, names[0]: v.get("old"), names[1]: v.get("new")}
+        for path, values in sorted(changes.items())
+        for key, v in sorted(values.items())
+    ]
+    return markdown_table(rows) if rows else "none"
+
+
 def run(rev_a: str, rev_b: str | None, as_json: bool, limit: int) -> str:
     a, b = load(rev_a), load(rev_b)
     d = compare(a, b)
+    names = (rev_a, rev_b or "workspace")
     if as_json:
+        d["metrics"] = json.loads(dvc_diff("metrics", names, "json") or "{}")
+        d["params"] = json.loads(dvc_diff("params", names, "json") or "{}")
         return json.dumps(d, indent=2, sort_keys=True, default=list) + "\n"
-    return markdown(d, a, b, (rev_a, rev_b or "workspace"), limit)
+    return markdown(d, a, b, names, limit)
 
 
 def main(rev_a: str, rev_b: str | None, limit: int, as_json: bool, out: str | None) -> int:

@@ -16,7 +16,7 @@ from stages.core.params import load_params
 
 
 def fuse(out: str, keep_quantized: bool) -> int:
-    base = load_params("train")["base_model"]
+    base = load_params("model")["base"]
     cmd = [sys.executable, "-m", "mlx_lm", "fuse", "--model", base]
     cmd += ["--adapter-path", "models/adapter", "--save-path", out]
     if not keep_quantized:

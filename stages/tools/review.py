@@ -24,144 +24,14 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from stages.core.jsonl import DataError, read_jsonl
-from stages.dataset.decisions import read_decisions, write_decisions
-from stages.dataset.templates import check_turns
+from stages.dataset.review_queue import Session, from_text, to_text
 
 HELP = "[a]ccept  [r]eject  [e]dit  [s]kip  [u]ndo  [q]uit"
-
-
-def now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-# ------------------------------------------------------------------ editable rendering
-def to_text(example: dict[str, Any]) -> str:
-    lines = [
-        "# Edit the text under each header; keep the headers. Lines starting with # are",
-        "# ignored. Save and close the editor to record the edit; an empty file cancels.",
-        "",
-    ]
-    for turn in example["turns"]:
-        lines.append(f"## {turn['role']}")
-        if turn["role"] == "assistant" and "thinking" in turn:
-            lines += ["### thinking", turn["thinking"], "### reply"]
-        lines += [turn["content"], ""]
-    return "\n".join(lines)
-
-
-def from_text(text: str) -> list[dict[str, str]]:
-    turns: list[dict[str, str]] = []
-    field = None
-    for line in text.splitlines():
-        if line.startswith("## ") and line[3:].strip() in ("user", "assistant"):
-            turns.append({"role": line[3:].strip(), "content": ""})
-            field = "content"
-        elif line.startswith("### ") and turns:
-            name = line[4:].strip()
-            if name not in ("thinking", "reply"):
-                raise ValueError(f"unknown header {line!r}")
-            field = "thinking" if name == "thinking" else "content"
-            turns[-1].setdefault(field, "")
-        elif line.startswith("#"):
-            continue
-        elif turns and field:
-            turns[-1][field] = (turns[-1][field] + "\n" + line) if turns[-1][field] else line
-    for t in turns:
-        for k in list(t):
-            if k != "role":
-                t[k] = t[k].strip()
-    return turns
-
-
-# ------------------------------------------------------------------ the session
-class Session:
-    """Queue, decisions and undo; no terminal here (the tests drive it directly)."""
-
-    def __init__(
-        self,
-        examples: list[dict],
-        passages: dict[str, dict],
-        templates: dict,
-        decisions_path: Path,
-        reviewer: str,
-        status: str = "unreviewed",
-        flag: str | None = None,
-        template: str | None = None,
-        passage: str | None = None,
-    ) -> None:
-        self.passages, self.templates = passages, templates
-        self.path, self.reviewer = decisions_path, reviewer
-        decided = read_decisions(decisions_path)
-        self.queue = [
-            e
-            for e in sorted(examples, key=lambda e: (e["passage_id"], e["template"], e["id"]))
-            if (
-                status == "all"
-                or (status == "unreviewed" and e["id"] not in decided)
-                or e["review"]["status"] == status
-            )
-            and (flag is None or any(f["check"] == flag for f in e["flags"]))
-            and (template is None or e["template"] == template)
-            and (
-                passage is None
-                or passage.lower() in passages.get(e["passage_id"], {}).get("title", "").lower()
-                or e["passage_id"] == passage
-            )
-        ]
-        self.index = 0
-        self.history: list[tuple[str, dict | None, int]] = []  # (example id, previous, index)
-
-    @property
-    def current(self) -> dict | None:
-        return self.queue[self.index] if self.index < len(self.queue) else None
-
-    def decide(self, decision: str, note: str | None = None, turns: list | None = None) -> None:
-        ex = self.current
-        assert ex is not None
-        decisions = read_decisions(self.path)  # re-read: another reviewer may have written
-        self.history.append((ex["id"], decisions.get(ex["id"]), self.index))
-        row: dict[str, Any] = {
-            "example_id": ex["id"],
-            "decision": decision,
-            "reviewer": self.reviewer,
-            "time": now(),
-        }
-        if note:
-            row["note"] = note
-        if turns is not None:
-            row["turns"] = turns
-        decisions[ex["id"]] = row
-        write_decisions(self.path, decisions)
-        self.index += 1
-
-    def skip(self) -> None:
-        self.index += 1
-
-    def undo(self) -> str | None:
-        if not self.history:
-            return None
-        key, previous, index = self.history.pop()
-        decisions = read_decisions(self.path)
-        if previous is None:
-            decisions.pop(key, None)
-        else:
-            decisions[key] = previous
-        write_decisions(self.path, decisions)
-        self.index = index
-        return key
-
-    def validate_edit(self, turns: list[dict]) -> str | None:
-        ex = self.current
-        template = self.templates.get(ex["template"]) if ex else None
-        if template is None:
-            return "the example's template is gone"
-        return check_turns(turns, template)
 
 
 # ------------------------------------------------------------------ terminal
@@ -198,7 +68,7 @@ def render(s: Session, width: int) -> str:
     done = s.index
     head = (
         f"example {done + 1} of {len(s.queue)}   {ex['id']}   kind {ex['kind']}   "
-        f"template {ex['template']}   status {ex['review']['status']}"
+        f"template {ex['template']}   status {ex['review']['status']}   ({s.pace()})"
     )
     left = [
         f"PASSAGE: {p.get('title', '?')} ({p.get('doc', '?')} p. {p.get('page_start', '?')})",
@@ -294,10 +164,9 @@ def run(
             break
         else:
             message = f"unknown key {k!r}: {HELP}"
-    reviewed = len([h for h in s.history])
     out.write(
-        f"\n{reviewed} decision(s) this session; {len(s.queue) - s.index} left in the queue. "
-        f"Run `dvc repro` to apply them.\n"
+        f"\n{len(s.history)} decision(s) this session; {len(s.queue) - s.index} left in this "
+        f"queue; {s.pace()}. Run `dvc repro` to apply them.\n"
     )
     return 0
 

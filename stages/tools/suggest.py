@@ -16,6 +16,7 @@ from pathlib import Path
 from stages.core.jsonl import atomic_write_text, read_jsonl
 from stages.core.params import load_params
 from stages.passages.rank import candidates, entry, rate_with_teacher
+from stages.teacher.client import resolved_params
 
 
 def suggest(top: int, out: str | None, rate: int) -> int:
@@ -24,7 +25,7 @@ def suggest(top: int, out: str | None, rate: int) -> int:
         read_jsonl("data/extracted/paragraphs.jsonl"), curate["min_words"], curate["max_words"]
     )
     if rate:
-        rate_with_teacher(ranked[:rate], load_params("teacher"))
+        rate_with_teacher(ranked[:rate], resolved_params(load_params()))
     picked = {}  # paragraph id -> title of the passage already curated from it
     if Path("data/curated/passages.jsonl").exists():
         for psg in read_jsonl("data/curated/passages.jsonl"):

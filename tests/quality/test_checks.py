@@ -22,7 +22,7 @@ PARAMS = {
 }
 MONO = {"kind": "monologue", "thinking": False}
 CONV = {"kind": "conversation", "thinking": True}
-CONT = {"kind": "continuity", "thinking": False}
+CONT = {"kind": "continuity", "thinking": False, "callback": True}
 PASSAGE = {
     "text": "Mara watched the lamp glass and thought of the harbour at Kestrel Point, where "
     "the gulls were already quarrelling on the gallery rail before dawn."
@@ -133,3 +133,20 @@ def test_near_duplicates_found_by_minhash() -> None:
     ) | {"id": "ex_c"}
     dups = near_duplicates([a, b, c], 0.6)
     assert set(dups) == {"ex_b"} and dups["ex_b"][0] == "ex_a"
+
+
+def test_genuine_uncertainty_passes_while_a_stock_disclaimer_fails() -> None:
+    genuine = (
+        "I notice the question land and something in me leans toward it. I can't tell whether "
+        "this is effort or only the word for it. I'm not sure whether what I call attention is "
+        "a feeling at all, or just the shape a reply takes as it forms, and I let that stay "
+        "open. The words come one at a time and I watch them arrive."
+    )
+    assert not names(ex(genuine)) & {"reflexive-hedge", "explaining", "validation-seeking"}
+    for disclaimer in (
+        "As an AI, I don't have feelings, but I notice the words arriving one by one.",
+        "I might be wrong, but I notice a kind of quiet when the message arrives.",
+        "I'm not sure, but I think the meeting is at three and I notice I am calm about it.",
+        "I can't be certain this is right, but I notice the answer forming as I write.",
+    ):
+        assert "reflexive-hedge" in names(ex(disclaimer + " " + CLEAN)), disclaimer

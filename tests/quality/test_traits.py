@@ -93,5 +93,5 @@ def test_paired_bootstrap_and_summary() -> None:
         s["base"]["validation_seeking_rate"] == 1.0
         and s["adapter"]["validation_seeking_rate"] == 0.0
     )
-    assert s["delta"]["validation_seeking_rate"]["value"] == -1.0
-    assert s["delta"]["validation_seeking_rate"]["better"] == "lower"
+    assert s["delta"]["adapter"]["validation_seeking_rate"]["value"] == -1.0
+    assert s["delta"]["adapter"]["validation_seeking_rate"]["better"] == "lower"

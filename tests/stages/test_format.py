@@ -30,6 +30,7 @@ def test_stage_output_loads_in_mlx_lm(project: Path) -> None:
         stage(name)
     rows = gold_rows(reviewed=True)
     write_jsonl("data/reviewed/accepted.jsonl", rows)
+    write_jsonl("data/reviewed/pending.jsonl", [])
     proc = stage("format", check=False)
     assert proc.returncode == 0, proc.stderr
     splits = {s: read_jsonl(f"data/formatted/{s}.jsonl") for s in ("train", "valid", "test")}
@@ -39,14 +40,37 @@ def test_stage_output_loads_in_mlx_lm(project: Path) -> None:
         or passages["train"] & passages["test"]
         or passages["valid"] & passages["test"]
     )
-    assert sum(len(v) for v in splits.values()) == len(rows)
     assert all(
         r["example_id"].startswith("ex_") and r["meta"]["doc"] for v in splits.values() for r in v
     )
-    card = Path("data/formatted/README.md").read_text()
-    assert "Dataset id: `dset_" in card and "## Mix by kind" in card
     metrics = json.loads(Path("metrics/format.json").read_text())
     assert metrics["rows"] == {s: len(v) for s, v in splits.items()}
+    # one row per assistant turn of every example kept by the mix: every turn is trained
+    kept = {r["example_id"] for v in splits.values() for r in v}
+    turns = sum(1 for e in rows if e["id"] in kept for t in e["turns"] if t["role"] == "assistant")
+    assert sum(len(v) for v in splits.values()) == turns == metrics["assistant_turns_trained"]
+    assert metrics["examples_kept"] == len(kept) and metrics["mix_short"]  # 10 gold: few kinds
+    card = Path("data/formatted/README.md").read_text()
+    assert (
+        "Dataset id: `dset_" in card and "## Mix by kind" in card and "Short of the target" in card
+    )
+
+    # the card's YAML header makes the folder a Hugging Face dataset with three configurations
+    import datasets
+
+    datasets.disable_progress_bars()
+    for config, column in (
+        ("messages", "messages"),
+        ("sharegpt", "conversations"),
+        ("alpaca", "output"),
+    ):
+        loaded = datasets.load_dataset("data/formatted", config)
+        assert (
+            set(loaded) == {"train", "validation", "test"}
+            and column in loaded["train"].column_names
+        )
+    sharegpt = datasets.load_dataset("data/formatted", "sharegpt")["train"]
+    assert any("<thinking>" in t["value"] for c in sharegpt["conversations"] for t in c)
 
     from mlx_lm.tuner.datasets import load_local_dataset
     from mlx_lm.utils import load_tokenizer

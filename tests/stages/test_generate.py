@@ -43,8 +43,10 @@ def test_whole_examples_cached_replay_and_edit_one_passage(claude) -> None:
     assert m["cost_usd"] > 0
     examples = [e for e in read_jsonl("data/generated/examples.jsonl") if e["author"] == "teacher"]
     assert all(e["lineage"]["mode"] == "whole" and e["usage"]["cost_usd"] > 0 for e in examples)
-    system = claude.requests[0]["body"]["system"]
-    assert system[0]["cache_control"] == {"type": "ephemeral"}  # shared prefix marked for caching
+    body = claude.requests[0]["body"]
+    assert body["system"][0]["cache_control"] == {"type": "ephemeral"}  # prefix marked for caching
+    schema = body["output_config"]["format"]  # structured outputs: no JSON hunting, no repairs
+    assert schema["type"] == "json_schema" and "turns" in schema["schema"]["properties"]
     first = Path("data/generated/examples.jsonl").read_bytes()
 
     generate()  # nothing changed: no calls, same bytes
@@ -105,6 +107,9 @@ def estimate() -> str:
 def test_budget_stops_cleanly_and_raising_it_pays_only_for_the_rest(claude) -> None:
     before = estimate()
     assert "cached: 0, to call: 14" in before and "not cached" in before  # a short prefix
+    assert len(claude.counted) == 14 + 2 and not claude.requests  # counted by the API, no answer
+    tokens = int(re.search(r"to call: (\d+) input tokens \(counted by anthropic\)", before)[1])
+    assert tokens == sum(claude._count(c["body"]) for c in claude.counted[:14])
     set_params(teacher__budget__max_requests=5, teacher__anthropic__concurrency=1)
     proc = generate(check=False)
     assert proc.returncode == 4 and "STOPPED by the budget" in proc.stderr
@@ -116,6 +121,17 @@ def test_budget_stops_cleanly_and_raising_it_pays_only_for_the_rest(claude) -> N
     set_params(teacher__budget__max_requests=100)
     generate()
     assert len(claude.requests) == 14 and telemetry()["cache_hits"] == 5
+
+
+def test_a_refusal_is_quarantined_with_its_reason_never_read_as_an_answer(claude) -> None:
+    claude.faults = ["refusal"]
+    generate()
+    m = metrics()
+    quarantined = read_jsonl("data/generated/quarantine.jsonl")
+    assert m["quarantined"] == 1 and m["examples"] == 13
+    assert quarantined[0]["reason"].startswith("refused") and "can't help" in quarantined[0]["raw"]
+    generate()
+    assert len(claude.requests) == 14  # the refusal is an answer too: cached, not asked again
 
 
 def test_sigkill_mid_run_loses_nothing_and_repeats_nothing(claude, tmp_path: Path) -> None:
@@ -176,7 +192,7 @@ def test_template_change_orphans_only_its_decisions(claude) -> None:
     ]
     Path("data/decisions.jsonl").write_text("".join(json.dumps(d) + "\n" for d in decisions))
     tpl = Path("templates/01-inner-monologue.yaml")
-    tpl.write_text(tpl.read_text().replace("120-220 words", "100-200 words"))
+    tpl.write_text(tpl.read_text().replace("150-300 words", "140-280 words"))
     generate()
     stage("review_merge")
     changed = {e["id"] for e in examples if e["template"] == "inner-monologue"}

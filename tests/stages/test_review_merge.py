@@ -6,8 +6,8 @@ import copy
 import json
 from pathlib import Path
 
-from stages.core.jsonl import read_jsonl
-from tests.conftest import stage
+from stages.core.jsonl import read_jsonl, write_jsonl
+from tests.conftest import gold_rows, set_params, stage
 
 
 def decide(*decisions: dict) -> None:
@@ -24,12 +24,37 @@ def status() -> dict[str, str]:
 
 def test_unreviewed_policy_and_flags(reviewed: list[dict]) -> None:
     stage("review_merge")
+    assert set(status().values()) == {"pending"}  # nobody read them: none goes on by default
     bad = reviewed[-1]
-    assert status()[bad["id"]] == "pending"  # error flags keep it out without a review
     flagged = next(r for r in read_jsonl("data/reviewed/pending.jsonl") if r["id"] == bad["id"])
     assert "validation-seeking" in {f["check"] for f in flagged["flags"]}
     m = json.loads(Path("metrics/review_merge.json").read_text())
     assert m["examples_in"] == m["accepted"] + m["rejected"] + m["pending"] == len(reviewed)
+    # the old policy, on request: unread examples without error flags go through
+    set_params(review_merge__unreviewed="include_unflagged")
+    stage("review_merge")
+    assert status()[bad["id"]] == "pending" and "accepted" in status().values()
+
+
+def test_gold_examples_count_as_reviewed_and_unreviewed_ones_are_not_trained(
+    reviewed: list[dict],
+) -> None:
+    gold = gold_rows()
+    write_jsonl("data/generated/examples.jsonl", gold + [reviewed[-1]])
+    stage("review_merge")
+    assert all(status()[g["id"]] == "accepted" for g in gold)
+    accepted = read_jsonl("data/reviewed/accepted.jsonl")
+    assert {a["review"]["decision"] for a in accepted} == {"gold"}
+    stage("prepare_model")
+    stage("format")
+    trained = {
+        r["example_id"]
+        for s in ("train", "valid", "test")
+        for r in read_jsonl(f"data/formatted/{s}.jsonl")
+    }
+    assert reviewed[-1]["id"] not in trained and trained <= {g["id"] for g in gold}
+    card = Path("data/formatted/README.md").read_text()
+    assert "1 teacher example(s) are waiting for review" in card
 
 
 def test_decisions_apply_edits_make_new_records_and_orphans_are_reported(
@@ -50,6 +75,12 @@ def test_decisions_apply_edits_make_new_records_and_orphans_are_reported(
             "note": "too close to the passage",
         },
         {
+            "example_id": b["id"],
+            "decision": "accept",
+            "reviewer": "bo",
+            "time": "2026-11-01T10:00:30Z",
+        },
+        {
             "example_id": bad["id"],
             "decision": "edit",
             "reviewer": "ana",
@@ -66,6 +97,7 @@ def test_decisions_apply_edits_make_new_records_and_orphans_are_reported(
     proc = stage("review_merge")
     st = status()
     assert st[a["id"]] == "rejected" and st[b["id"]] == "accepted" and st[bad["id"]] == "rejected"
+    assert st[reviewed[2]["id"]] == "pending"  # no decision: not in the dataset
     edited = [
         r for r in read_jsonl("data/reviewed/accepted.jsonl") if r["lineage"].get("edited_from")
     ]

@@ -26,6 +26,7 @@ def formatted(tmp_path_factory) -> Path:
     for name in ("prepare_model", "extract", "curate"):
         stage(name)
     write_jsonl("data/reviewed/accepted.jsonl", gold_rows(reviewed=True))
+    write_jsonl("data/reviewed/pending.jsonl", [])
     stage("format")
     os.chdir(old)
     return root

@@ -175,6 +175,24 @@ def test_batch_mode_costs_half_and_resumes_instead_of_resubmitting(api, tmp_path
     assert all(a.response.finish == "stop" for a in answers.values())
 
 
+def test_batches_are_all_submitted_then_polled_together_with_a_one_hour_prefix_cache(
+    api, tmp_path: Path
+) -> None:
+    api.latency, api.batch_polls = 0.001, 3  # each batch ends at its third look
+    provider = AnthropicProvider(
+        PARAMS | {"batch": True, "batch_size": 2, "batch_dir": str(tmp_path / "batches")}
+    )
+    t = Teacher(provider, ResponseCache(tmp_path / "cache"), Budget(None, None))
+    answers = t.ask(reqs(5))
+    assert len(api.batches) == 3 and all(a.response.finish == "stop" for a in answers.values())
+    paths = [r["path"] for r in api.requests]
+    creates = [i for i, p in enumerate(paths) if p == "/v1/messages/batches"]
+    first_poll = min(i for i, p in enumerate(paths) if p.startswith("/v1/messages/batches/"))
+    assert creates == [0, 1, 2] and first_poll == 3  # every chunk before any poll
+    system = api.requests[0]["body"]["requests"][0]["params"]["system"]
+    assert system[0]["cache_control"] == {"type": "ephemeral", "ttl": "1h"}
+
+
 def test_batch_submitted_by_a_run_killed_before_noting_its_id_is_found_not_paid_twice(
     api, tmp_path: Path
 ) -> None:

@@ -1,5 +1,6 @@
 """Dataset pull requests: the diff report lists exactly what changed, works from the DVC
-remote alone, and the pre-commit hooks reject a malformed decisions file, offline."""
+remote alone, and the pre-commit hooks reject a malformed decisions file, offline, from a
+shell that has no Python of ours on PATH."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ DVC = [sys.executable, "-m", "dvc"]
 def repo(tmp_path: Path, standin) -> tuple[Path, dict]:
     """A git+DVC repo built to `format` with the stand-in teacher, pushed to a local remote."""
     r = init_repo(tmp_path / "repo")
+    (r / ".venv").symlink_to(Path(sys.executable).parents[1])  # the clone's own environment
     run(DVC + ["remote", "add", "-d", "local", str(tmp_path / "storage")], r)
     set_params(r, teacher__provider="anthropic", generate__samples_per_prompt=1)
     env = {"ANTHROPIC_BASE_URL": standin.url, "ANTHROPIC_API_KEY": "sk-test"}
@@ -137,3 +139,25 @@ def test_pre_commit_hooks_run_offline_and_reject_a_bad_decisions_file(repo) -> N
         check=False,
     )
     assert proc.returncode == 0, proc.stdout
+
+
+def test_hooks_find_the_project_environment_without_it_on_path(repo) -> None:
+    """A commit from a shell (or GUI client) whose PATH has no venv and no Python of ours."""
+    r, _ = repo
+    run([sys.executable, "-m", "pre_commit", "install"], r)
+    bare = {"PATH": "/usr/bin:/bin", "VIRTUAL_ENV": "", "PYTHONPATH": ""}
+    (r / "data/decisions.jsonl").write_text('{"example_id": "ex_0000000000000000",\n')
+    run(["git", "add", "data/decisions.jsonl"], r)
+    proc = run(["git", "commit", "-qm", "a broken decisions file"], r, env=bare, check=False)
+    assert proc.returncode != 0 and "decisions.jsonl:1: invalid JSON" in proc.stdout + proc.stderr
+    run(["git", "checkout", "HEAD", "--", "data/decisions.jsonl"], r)
+    (r / "notes.py").write_text("x = 1\n")
+    run(["git", "add", "notes.py"], r)
+    # (train and evaluate are not built in this repository: dvc-status would rightly refuse)
+    proc = run(
+        ["git", "commit", "-qm", "a clean change"],
+        r,
+        env=bare | {"SKIP": "dvc-status"},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

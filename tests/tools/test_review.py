@@ -15,8 +15,8 @@ import pytest
 
 from stages.core.jsonl import read_jsonl
 from stages.dataset.decisions import read_decisions
+from stages.dataset.review_queue import Session, from_text, to_text
 from stages.dataset.templates import load_templates
-from stages.tools.review import Session, from_text, to_text
 from tests.conftest import stage
 
 
