@@ -31,11 +31,18 @@ STAGE = "curate"
 OUT = Path("data/curated")
 
 
-def document_texts(paragraphs: list[dict[str, Any]]) -> dict[str, str]:
-    """Each document's clean text, rebuilt exactly as extract wrote it (offsets match)."""
+MATTER = ("front-matter", "back-matter")
+
+
+def document_texts(paragraphs: list[dict[str, Any]], match_matter: bool) -> dict[str, str]:
+    """Each document's clean text, rebuilt exactly as extract wrote it (offsets match);
+    front and back matter (licenses, colophons) blanked out unless `match_matter`."""
     by_doc: dict[str, list[str]] = {}
     for p in sorted(paragraphs, key=lambda r: (r["doc_id"], r["index"])):
-        by_doc.setdefault(p["doc_id"], []).append(p["text"])
+        text = p["text"]
+        if p["kind"] in MATTER and not match_matter:
+            text = " " * len(text)  # not the book: no passage is found there
+        by_doc.setdefault(p["doc_id"], []).append(text)
     return {doc: "\n\n".join(texts) + "\n" for doc, texts in by_doc.items()}
 
 
@@ -45,7 +52,7 @@ def main() -> int:
     templates = load_templates(params["templates_dir"])
     paragraphs = read_jsonl("data/extracted/paragraphs.jsonl")
     docs = {d["id"]: d for d in read_jsonl("data/extracted/documents.jsonl")}
-    locator = Locator(document_texts(paragraphs))
+    locator = Locator(document_texts(paragraphs, params["match_matter"]))
     chosen = read_passages(source)
     say(STAGE, f"{len(chosen)} passages in {source}, {len(locator.texts)} documents to search")
 

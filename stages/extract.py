@@ -2,7 +2,9 @@
 
 Reads  data/raw/**/*.pdf, params `extract`
 Writes data/extracted/documents.jsonl   one record per PDF (ok, or the error and a hint)
-       data/extracted/paragraphs.jsonl  headings, paragraphs, footnotes, contents entries in order
+       data/extracted/paragraphs.jsonl  headings, paragraphs, footnotes, contents entries,
+                                        front and back matter, in order, with their lines
+       data/extracted/removed.jsonl     every line (or glyph span) left out, with the reason
        data/extracted/text/<doc>.txt    each book's clean text (paragraph offsets point here)
        data/extracted/report.md         what was extracted, what failed and how to fix it
        data/cache/extract/              per-PDF page analysis, so only changed PDFs are re-read
@@ -28,18 +30,22 @@ from stages.core.log import run_main, say
 from stages.core.params import load_params
 from stages.core.schemas import validate_rows
 from stages.pdf.document import HINTS, PdfError, analyse, cache_name
-from stages.pdf.paragraphs import paragraphs
+from stages.pdf.paragraphs import account, read_book
+from stages.pdf.report import report, warnings
 
 STAGE = "extract"
 OUT = Path("data/extracted")
 CACHE = Path("data/cache/extract")
 
 
-def document_records(path: Path, doc_id: str, analysed: dict[str, Any]) -> tuple[list, str]:
-    """Paragraph records with ids and offsets, and the document's clean text."""
-    paras = paragraphs(analysed["pages"], tuple(analysed["titles"]))
+def document_records(path: Path, doc_id: str, analysed: dict[str, Any]) -> tuple:
+    """(paragraph records with ids and offsets, the document's clean text, removed rows,
+    the reading's counts): every line read is in one of the first or the third."""
+    reading = read_book(analysed["pages"], tuple(analysed["titles"]))
+    if problems := account(reading):  # a bug, never bad input: stop before writing
+        raise AssertionError(f"{path}: lines not accounted for: {problems[:5]}")
     records, seen, offset, texts = [], Counter(), 0, []
-    for index, p in enumerate(paras):
+    for index, p in enumerate(reading.records):
         seen[p["text"]] += 1
         pid = content_id("par", {"doc": doc_id, "text": p["text"], "n": seen[p["text"]]})
         records.append(
@@ -55,31 +61,17 @@ def document_records(path: Path, doc_id: str, analysed: dict[str, Any]) -> tuple
                 "char_start": offset,
                 "char_end": offset + len(p["text"]),
                 "notes": p["notes"],
+                "lines": p["lines"],
                 "text": p["text"],
             }
         )
         texts.append(p["text"])
         offset += len(p["text"]) + 2
-    return records, "\n\n".join(texts) + "\n"
-
-
-def report(docs: list[dict[str, Any]]) -> str:
-    lines = [
-        "# Extraction report",
-        "",
-        "| document | status | pages | paragraphs | notes |",
-        "|---|---|---|---|---|",
+    removed = [
+        r | {"id": content_id("par", [doc_id, r]), "doc_id": doc_id, "doc": path.as_posix()}
+        for r in reading.removed
     ]
-    for d in docs:
-        if d["status"] == "ok":
-            note = ", ".join(d["flags"]) or ""
-            lines.append(f"| `{d['path']}` | ok | {d['pages']} | {d['paragraphs']} | {note} |")
-        else:
-            err = d["error"]
-            lines.append(
-                f"| `{d['path']}` | **{err['code']}** | | | {err['detail']}. Fix: {err['hint']} |"
-            )
-    return "\n".join(lines) + "\n"
+    return records, "\n\n".join(texts) + "\n", removed, reading
 
 
 def main() -> int:
@@ -96,7 +88,7 @@ def main() -> int:
         return 2
     workers = params["workers"] or os.cpu_count() or 1
     say(STAGE, f"{len(pdfs)} PDFs, {workers} worker processes")
-    docs, paragraphs, start = [], [], time.monotonic()
+    docs, paragraphs, removed, start = [], [], [], time.monotonic()
     text_dir = OUT / "text"
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for path in pdfs:
@@ -105,7 +97,7 @@ def main() -> int:
             doc = {"id": doc_id, "path": path.as_posix(), "sha256": sha}
             try:
                 analysed = analyse(path, sha, pool, params["max_pages"], CACHE, STAGE)
-                records, text = document_records(path, doc_id, analysed)
+                records, text, gone, reading = document_records(path, doc_id, analysed)
             except PdfError as err:
                 say(STAGE, f"ERROR {path}: {err.code}: {err} -> {HINTS[err.code]}")
                 doc |= {
@@ -119,6 +111,7 @@ def main() -> int:
                 docs.append(doc)
                 continue
             flags = sorted({f"{f} (p. {p['page']})" for p in analysed["pages"] for f in p["flags"]})
+            reasons = dict(sorted(Counter(r["reason"] for r in gone).items()))
             doc |= {
                 "status": "ok",
                 "pages": len(analysed["pages"]),
@@ -127,9 +120,16 @@ def main() -> int:
                 "flags": flags,
                 "error": None,
                 "text_sha256": sha256_bytes(text.encode()),
+                "lines": reading.lines_per_page,
+                "removed": reasons,
+                "reflowed_hyphens": reading.reflowed_hyphens,
+                "warnings": warnings(sum(reading.lines_per_page), reasons),
             }
+            for w in doc["warnings"]:
+                say(STAGE, f"WARNING {path}: {w}")
             docs.append(doc)
             paragraphs += records
+            removed += gone
             atomic_write_text(text_dir / f"{doc_id}.txt", text)
     # drop texts of documents that are gone, and cached analyses of other PDFs or older code,
     # so these outputs depend only on the current inputs (a fresh clone rebuilds them exactly)
@@ -141,8 +141,12 @@ def main() -> int:
 
     validate_rows("document", docs, str(OUT / "documents.jsonl"))
     validate_rows("paragraph", paragraphs, str(OUT / "paragraphs.jsonl"))
+    validate_rows("removed", removed, str(OUT / "removed.jsonl"))
     write_jsonl(OUT / "documents.jsonl", docs, key=lambda d: d["path"])
     write_jsonl(OUT / "paragraphs.jsonl", paragraphs, key=lambda r: (r["doc"], r["index"]))
+    write_jsonl(
+        OUT / "removed.jsonl", removed, key=lambda r: (r["doc"], r["page"], r["line"], r["text"])
+    )
     atomic_write_text(OUT / "report.md", report(docs))
     failed = Counter(d["error"]["code"] for d in docs if d["status"] == "error")
     if outside:
@@ -159,7 +163,13 @@ def main() -> int:
             "headings": kinds["heading"],
             "footnotes": kinds["footnote"],
             "contents_entries": kinds["contents"],
+            "front_matter": kinds["front-matter"],
+            "back_matter": kinds["back-matter"],
             "flagged_pages": sum(len(d["flags"]) for d in docs),
+            "lines": sum(sum(d["lines"]) for d in docs if d["status"] == "ok"),
+            "removed": {d["path"]: d["removed"] for d in docs if d["status"] == "ok"},
+            "reflowed_hyphens": sum(d.get("reflowed_hyphens", 0) for d in docs),
+            "warnings": sum(len(d["warnings"]) for d in docs if d["status"] == "ok"),
         },
     )
     pages = sum(d["pages"] for d in docs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -22,7 +23,8 @@ class _Lines:
     """tqdm's output for a log: each redraw becomes one line instead of a carriage return."""
 
     def write(self, text: str) -> None:
-        text = text.replace("\r", "").strip()
+        # no carriage returns or cursor moves (tqdm moves up to redraw nested bars)
+        text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text.replace("\r", "")).strip()
         if text:
             sys.stderr.write(text + "\n")
 

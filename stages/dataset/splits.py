@@ -67,7 +67,8 @@ def mix(
         shares = {k: v / scale for k, v in present.items()}
         total = min(len(by_kind[k]) / s for k, s in shares.items())
         short |= {k for k, s in shares.items() if len(by_kind[k]) / s <= total + 1e-9}
-        kept = {k: by_kind[k][: int(total * s + 1e-9)] for k, s in shares.items()}
+        # rounded (a small dataset keeps its one meta example), never more than there are
+        kept = {k: by_kind[k][: min(len(by_kind[k]), round(total * s))] for k, s in shares.items()}
     elif not enforce:
         n = max(1, len(examples))
         short |= {k for k, v in present.items() if len(by_kind[k]) / n < v - 0.02}

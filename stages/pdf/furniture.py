@@ -30,63 +30,56 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[0-9ivxlcdm]+\b", "#", CID.sub("", text.lower()))).strip()
 
 
+def repeats(pages: int, text: str) -> bool:
+    """Repeated like a running head: a short line on two pages or more, or any line on three
+    or more (a line of prose can recur once, in a book that repeats a passage)."""
+    return pages >= 3 or (pages >= 2 and len(text) <= 60)
+
+
 def furniture(
     pages: list[dict], body: float, leading: float, known: set[str]
-) -> set[tuple[int, int]]:
-    """(page index, line index) of running headers, footers and page numbers.
+) -> dict[tuple[int, int], str]:
+    """(page, line index) of each line's `ref` -> reason, for running heads, running feet
+    and page numbers.
 
-    A candidate is an isolated line in the top or bottom band of a page. It is furniture
-    when it is a page number, repeats on other pages, repeats the book's title, author or
-    a heading, or is a short small-type line; then one-off heads at the same height as
-    confirmed ones follow.
+    A candidate is an isolated line in the top or bottom band of a page. Position alone
+    never removes text (the last line of every full page sits at the same height in a book
+    without running feet): a candidate is furniture only when it is a lone page number, or
+    repeats in text on other pages in the same band (the same words, or the same words with
+    a changing number), or repeats the book's title, author or one of its headings.
     """
-    candidates: list[tuple[int, int, Line]] = []
-    for pi, p in enumerate(pages):
+    candidates: list[tuple[Line, str]] = []
+    for p in pages:
         ls = sorted(p["lines"], key=lambda ln: ln["top"])
         if not ls:
             continue
         height = p["height"]
         # isolated lines in the top and bottom bands of the page
+        # (set apart from the text by a gap, or in smaller type: a browser's header sits
+        # close to the text in 8 pt)
         for idx in range(min(2, len(ls))):
             ln = ls[idx]
             nxt = ls[idx + 1] if idx + 1 < len(ls) else None
-            if ln["top"] < 0.16 * height and (
-                nxt is None or nxt["top"] - ln["bottom"] > 0.5 * leading
-            ):
-                candidates.append((pi, p["lines"].index(ln), ln))
+            apart = nxt is None or nxt["top"] - ln["bottom"] > 0.5 * leading
+            if ln["top"] < 0.16 * height and (apart or ln["size"] < 0.9 * body):
+                candidates.append((ln, "head"))
         for idx in range(len(ls) - 1, max(len(ls) - 3, -1), -1):
             ln = ls[idx]
             prv = ls[idx - 1] if idx > 0 else None
-            if ln["bottom"] > 0.84 * height and (
-                prv is None or ln["top"] - prv["bottom"] > 0.5 * leading
-            ):
-                candidates.append((pi, p["lines"].index(ln), ln))
-    seen: Counter = Counter(_norm(ln["text"]) for _, _, ln in candidates)
-    found: set[tuple[int, int]] = set()
-    positions: list[float] = []
-    for pi, li, ln in candidates:
+            apart = prv is None or ln["top"] - prv["bottom"] > 0.5 * leading
+            if ln["bottom"] > 0.84 * height and (apart or ln["size"] < 0.9 * body):
+                candidates.append((ln, "foot"))
+    seen: Counter = Counter((band, _norm(ln["text"])) for ln, band in candidates)
+    found: dict[tuple[int, int], str] = {}
+    for ln, band in candidates:
+        where = tuple(ln["ref"])
         if ln["size"] > 1.1 * body:
             continue  # a chapter heading, not a running head
         text = ln["text"].strip()
-        norm = _norm(text)
-        bare = letters_key(FOLIO_EDGE.sub("", text))
-        small_head = ln["size"] < 0.95 * body and len(text) < 70 and text[-1:] not in ".!?,;"
-        if (
-            FOLIO.match(text)
-            or CID.fullmatch(text.replace(" ", ""))
-            or seen[norm] >= 2
-            or (bare and bare in known)
-            or small_head
+        if FOLIO.match(text) or CID.fullmatch(text.replace(" ", "")):
+            found[where] = "page number"
+        elif repeats(seen[(band, _norm(text))], text) or (
+            (bare := letters_key(FOLIO_EDGE.sub("", text))) and bare in known
         ):
-            found.add((pi, li))
-            positions.append(round(ln["top"]))
-    # one-off running heads (a chapter title on its only recto) sit where the others do
-    for pi, li, ln in candidates:
-        if (
-            (pi, li) not in found
-            and ln["size"] <= body * 1.02
-            and any(abs(ln["top"] - y) <= 2 for y in positions)
-            and len(ln["text"]) < 80
-        ):
-            found.add((pi, li))
+            found[where] = "running head" if band == "head" else "running foot"
     return found

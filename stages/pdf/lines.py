@@ -105,7 +105,7 @@ def _line(words: list[dict], page_no: int, column: int) -> Line:
         text += w["text"]
         prev = w
     main = [w for w in words if round(w["size"], 1) == size]
-    return {
+    line = {
         "page": page_no,
         "column": column,
         "top": min(w["top"] for w in main),
@@ -117,6 +117,10 @@ def _line(words: list[dict], page_no: int, column: int) -> Line:
         "text": clean(text),
         "notes": notes,
     }
+    if unmapped := [w["fontname"] for w in words if CID.search(w["text"])]:
+        # glyphs without a Unicode map: decoded per font, over the whole book (glyphs.py)
+        line["cid_font"] = Counter(unmapped).most_common(1)[0][0]
+    return line
 
 
 def _two_columns(words: list[dict], body: float, page_no: int, x: float, half: float) -> list[Line]:

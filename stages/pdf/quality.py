@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from typing import Any
 
 WORD = re.compile(r"[A-Za-z’']+(?:-[A-Za-z’']+)*")
@@ -52,4 +53,35 @@ def extraction_quality(truth: list[str], got: list[dict[str, Any]], heads: list[
         "boundary_f1": round(f1, 4),
         "paragraphs": len(truth),
         "characters": len(t),
+    }
+
+
+TOKEN = re.compile(r"[A-Za-z’']+|\d+")
+
+
+def word_scores(expected: str, got: list[dict[str, Any]]) -> dict[str, Any]:
+    """Word-level figures of an extraction against the published text (kind-agnostic):
+
+    - recall: share of the published words (as a multiset) found in the extracted text
+    - oov: share of extracted words that the published text never uses (glued words,
+      broken glyphs, leaked furniture)
+    - stray_numbers: numbers in the text that the published text does not have there
+    - cid: "(cid:" left in any record
+    - reflow_left: "xxx- yyy" in the extracted text that the published text does not have
+    """
+    truth = Counter(w.lower() for w in TOKEN.findall(expected))
+    text = "\n".join(r["text"] for r in got)
+    found = Counter(w.lower() for w in TOKEN.findall(text))
+    recall = sum((truth & found).values()) / max(1, sum(truth.values()))
+    oov = sum(n for w, n in found.items() if w not in truth) / max(1, sum(found.values()))
+    numbers = sum(max(0, n - truth[w]) for w, n in found.items() if w.isdigit())
+    reflow = len(re.findall(r"[A-Za-z]- [a-z]", text)) - len(
+        re.findall(r"[A-Za-z]- [a-z]", expected)
+    )
+    return {
+        "recall": round(recall, 4),
+        "oov": round(oov, 4),
+        "stray_numbers": numbers,
+        "cid": text.count("(cid:"),
+        "reflow_left": max(0, reflow),
     }

@@ -16,6 +16,7 @@ LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", 
 SOFT_HYPHEN = "\u00ad"
 HYPHENS = "-\u2010\u2011"
 CID = re.compile(r"\(cid:\d+\)")
+REFLOWED = re.compile(r"\b([A-Za-z’']+)- ([a-z’']+)\b")  # "com- ing" in mid-line
 # Prefixes that form real hyphenated compounds: kept when the document gives no evidence.
 COMPOUND_PREFIXES = {"self", "half", "well", "ill", "all", "non", "quasi", "semi", "ex", "anti"}
 
@@ -29,10 +30,11 @@ def clean(text: str) -> str:
 
 
 def vocabulary(texts: list[str]) -> Counter:
-    """How often the document uses each word (lowercased, hyphenated compounds as one)."""
+    """How often the document uses each word (lowercased, hyphenated compounds as one).
+    The halves of a word broken in mid-line ("com- ing") are not words it uses."""
     vocab: Counter = Counter()
     for text in texts:
-        for w in re.findall(r"[A-Za-z’']+(?:-[A-Za-z’']+)*", text):
+        for w in re.findall(r"[A-Za-z’']+(?:-[A-Za-z’']+)*", REFLOWED.sub(" ", text)):
             vocab[w.lower()] += 1
     return vocab
 
@@ -71,3 +73,30 @@ def with_drop_cap(letter: str, text: str, vocab: Counter) -> str:
     if letter.upper() in "AI" and vocab[word] > vocab[(letter + word).lower()]:
         return f"{letter} {text}"
     return letter + text
+
+
+SUSPENDED = {"and", "or", "nor", "to", "but"}  # "pre- and post-war" keeps its hyphen
+
+
+def join_reflowed_hyphens(text: str, vocab: Counter) -> tuple[str, int]:
+    """ "com- ing" -> "coming": a line-end hyphen that a reissue reflowed into mid-line, with
+    the evidence the line-end joining uses (the words the book itself uses). Joined when the
+    book uses the joined word, or when a half is not a word of its own; two words that the
+    book hyphenates stay a compound ("self- aware" -> "self-aware"); a suspended hyphen
+    ("pre- and post-war") stays as it is. Returns the text and how many were mended."""
+    fixed = 0
+
+    def repair(m: re.Match[str]) -> str:
+        nonlocal fixed
+        head, tail = m.group(1), m.group(2)
+        h, t = head.lower(), tail.lower()
+        if t in SUSPENDED:
+            return m.group(0)
+        fixed += 1
+        if vocab[f"{h}-{t}"] > vocab[h + t]:
+            return f"{head}-{tail}"
+        if vocab[h + t] or not (vocab[h] and vocab[t]):
+            return head + tail
+        return f"{head}-{tail}"
+
+    return REFLOWED.sub(repair, text), fixed

@@ -1,4 +1,5 @@
-"""check: counts reconcile at every stage boundary (in = kept + rejected + quarantined).
+"""check: counts reconcile at every stage boundary (in = kept + rejected + quarantined), and
+every line extraction read is in exactly one paragraph record or in removed.jsonl.
 
     python -m stages check
 
@@ -17,6 +18,7 @@ from typing import Any
 from stages.core.jsonl import read_jsonl
 from stages.core.params import load_params
 from stages.passages.parse import read_passages
+from stages.pdf.paragraphs import Reading, account
 
 
 def metrics(name: str) -> dict[str, Any]:
@@ -43,11 +45,23 @@ def check(params: dict[str, Any]) -> list[str]:
         + sum(v for k, v in ex["documents_failed"].items() if k != "outside-input"),
     )
     expect("extract: documents.jsonl rows", len(docs), ex["documents"])
+    paragraphs = read_jsonl("data/extracted/paragraphs.jsonl")
+    removed = read_jsonl("data/extracted/removed.jsonl")
     expect(
         "extract: paragraphs.jsonl rows = sum over documents",
-        lines("data/extracted/paragraphs.jsonl"),
+        len(paragraphs),
         sum(d["paragraphs"] for d in docs),
     )
+    for d in docs:  # every line read is in one paragraph record or in removed.jsonl
+        if d["status"] != "ok":
+            continue
+        reading = Reading(
+            [r for r in paragraphs if r["doc_id"] == d["id"]],
+            [r for r in removed if r["doc_id"] == d["id"]],
+            d["lines"],
+            0,
+        )
+        problems += [f"extract: {d['path']}: {p}" for p in account(reading)[:20]]
 
     picked = read_passages(params["curate"]["passages"])
     expect(

@@ -37,3 +37,27 @@ def test_stage_finds_every_sample_passage_and_fails_clearly_on_unknown(project: 
     md.write_text(md.read_text().replace("templates:** 9", "templates:** 1"))
     proc = stage("curate", check=False)
     assert proc.returncode == 1 and "not found in the extracted text" in proc.stderr
+
+
+def test_licenses_are_not_where_passages_are_found(project: Path) -> None:
+    import shutil
+
+    from tests.conftest import ROOT, set_params
+
+    shutil.copy(ROOT / "tests/fixtures/pdf/gutenberg.pdf", "data/raw/gutenberg.pdf")
+    stage("extract")
+    kinds = {r["kind"] for r in read_jsonl("data/extracted/paragraphs.jsonl")}
+    assert {"front-matter", "back-matter"} <= kinds
+    md = Path("data/passages.md")
+    md.write_text(
+        md.read_text()
+        + '\n## PASSAGE 9: The license\n**Core phenomenology:** none\n"""\nTo protect the Project '
+        "Gutenberg mission of promoting the free distribution of electronic works, by using or "
+        "distributing this work you agree to comply with all the terms of the Full Project "
+        'Gutenberg License available with this file or online.\n"""\n**Applicable templates:** 1\n'
+    )
+    proc = stage("curate", check=False)
+    assert proc.returncode == 1 and "'The license': not found" in proc.stderr
+    set_params(curate__match_matter=True)
+    stage("curate")
+    assert "The license" in {p["title"] for p in read_jsonl("data/curated/passages.jsonl")}
