@@ -2,11 +2,17 @@
 
 Reads  evals/probes.yaml (held-out probes), evals/tasks/ (lm-eval tasks and metric functions),
        the models (by default model.base, and model.base with models/adapter),
-       data/formatted/test.jsonl, params `evaluate` and `model`
-Writes metrics/evaluate.json     every metric for every model, and each model's difference
-                                 from the first with a 95% paired-bootstrap interval
-       data/eval/samples.jsonl   every probe's conversation with every model, to read in a PR
-       data/cache/judge/         the judge's response cache (with `evaluate.judge`)
+       data/detectors/detectors.json and the base model (the detectors that score answers),
+       data/formatted/test.jsonl, params `evaluate`, `model`, `fit_detectors.compute_dtype`;
+       with `evaluate.judge`: evals/labels/responses.yaml and metrics/detectors.json
+Writes metrics/evaluate.json      every metric for every model, and each model's difference
+                                  from the first with a 95% paired-bootstrap interval
+       data/eval/categories.json  the same within each probe category
+       data/eval/traits.json      each model's mean of each metric with its 95% interval
+                                  (the `traits` plot)
+       data/eval/samples.jsonl    every probe's conversation with every model, with each
+                                  answer's detector scores, to read in a PR
+       data/cache/judge/          the judge's response cache (with `evaluate.judge`)
 
 The probes run as lm-eval tasks (evals/tasks/*.yaml, run by stages/evaluation/harness.py)
 through our model class (stages/model/lm_eval_model.py), which loads mlx-lm base + adapter,
@@ -21,13 +27,22 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from stages.core.jsonl import DataError, write_json, write_jsonl
+from stages.core.jsonl import DataError, read_json, write_json, write_jsonl
 from stages.core.log import run_main, say
 from stages.core.params import load_params, load_yaml
 from stages.core.schemas import validate
 from stages.evaluation.harness import run_tasks
-from stages.evaluation.stats import merge_judge, perplexity, perplexity_delta, summarize
-from stages.quality.judge import clear_cache, judge
+from stages.evaluation.stats import (
+    by_category,
+    merge_judge,
+    perplexity,
+    perplexity_delta,
+    plot_rows,
+    summarize,
+)
+from stages.quality.detectors import load_labels
+from stages.quality.judge import judge, judge_labels, prune_cache
+from stages.quality.scoring import Scorer, exchanges
 from stages.quality.traits import METRICS, per_probe
 from stages.teacher.client import resolved_params
 
@@ -59,6 +74,40 @@ def answer_probes(
         return run_tasks(lm, probes, p, Path(tmp))
 
 
+def score_answers(samples: dict[str, dict[str, dict]], scorer: Scorer) -> None:
+    """Add each answer's detector scores to its transcript (`scores`), in one batch."""
+    keys = [(model, pid) for model, by_probe in samples.items() for pid in by_probe]
+    pairs = {k: exchanges(samples[k[0]][k[1]]["turns"]) for k in keys}
+    flat = scorer.score([p for k in keys for p in pairs[k]])
+    start = 0
+    for k in keys:
+        samples[k[0]][k[1]]["scores"] = flat[start : start + len(pairs[k])]
+        start += len(pairs[k])
+
+
+def judge_agreement(teacher_params: dict[str, Any], used: set[str]) -> dict[str, Any]:
+    """The judge's labels on the labelled replies no detector was fitted on, scored like the
+    detectors', next to the detectors' own figures (metrics/detectors.json)."""
+    from stages.quality.detectors import LABELS, report
+
+    fit = load_params("fit_detectors")
+    items = [i for i in load_labels(Path(fit["labels"]), fit["held_out"]) if i["split"] != "train"]
+    given = judge_labels(items, teacher_params, used)
+    card = read_json("metrics/detectors.json")
+    return {
+        label: {
+            "judge": report(
+                [label in i["labels"] for i in items],
+                [float(label in given[i["id"]]) for i in items],
+            ),
+            "detectors": {
+                split: card[split][label] for split in ("heldout", "fresh") if split in card
+            },
+        }
+        for label in LABELS
+    }
+
+
 def main() -> int:
     everything = load_params()
     p, base = everything[STAGE], everything["model"]["base"]
@@ -78,13 +127,15 @@ def main() -> int:
         samples[name], ppl[name] = answer_probes(entry, base, probes, p)
         say(STAGE, f"{name}: {len(samples[name])} probes answered, {len(ppl[name])} test rows")
 
+    score_answers(samples, Scorer(base, everything["fit_detectors"]["compute_dtype"], STAGE))
     summary = summarize(probes, samples, p["seed"])
-    judged = None
+    judged, used = None, set()
     if p["judge"]:
-        judged = judge(samples, probes, resolved_params(everything))
+        teacher = resolved_params(everything)
+        judged = judge(samples, probes, teacher, used)
         summary = merge_judge(summary, judged, p["seed"])
-    else:
-        clear_cache()
+        summary["judge_agreement"] = judge_agreement(teacher, used)
+    prune_cache(used)  # with the judge off, the cache holds nothing
     if all(ppl.values()):
         first = names[0]
         for name in names:
@@ -101,14 +152,18 @@ def main() -> int:
                 {
                     "id": f"{q['id']}:{name}",
                     "probe": q["id"],
+                    "category": q["category"],
                     "type": q["type"],
                     "model": name,
                     "turns": s["turns"],
+                    "scores": s["scores"],
                     "metrics": {m: v for m in METRICS if (v := per_probe(m, q, s)) is not None}
                     | ((judged or {}).get(name, {}).get(q["id"], {})),
                 }
             )
     write_jsonl("data/eval/samples.jsonl", rows)
+    write_json("data/eval/categories.json", by_category(probes, samples, p["seed"]))
+    write_json("data/eval/traits.json", plot_rows(probes, samples, p["seed"]))
     write_json("metrics/evaluate.json", summary | {"probes": len(probes), "models": names})
     for name, metrics in summary["delta"].items():
         for metric, d in metrics.items():

@@ -2,7 +2,8 @@
 
 Reads  data/generated/examples.jsonl, data/curated/passages.jsonl,
        data/extracted/documents.jsonl, data/decisions.jsonl (git-tracked), templates/,
-       params `review_merge`
+       data/detectors/detectors.json and the base model (the detector-based checks),
+       params `review_merge`, `model` and `fit_detectors.compute_dtype`
 Writes data/reviewed/accepted.jsonl   what goes on to the dataset
        data/reviewed/rejected.jsonl   rejected by a person (or replaced by their edit)
        data/reviewed/pending.jsonl    not reviewed and not let through by the policy
@@ -32,6 +33,7 @@ from stages.dataset.examples import apply_edit
 from stages.dataset.templates import load_templates
 from stages.quality.checks import agreement, check_example, flag
 from stages.quality.near_duplicates import near_duplicates
+from stages.quality.scoring import Scorer, exchanges
 from stages.quality.text import proper_names
 
 STAGE = "review_merge"
@@ -53,23 +55,40 @@ def flags(
     docs: dict[str, dict],
     limits: dict[str, Any],
     dups: dict[str, tuple[str, float]],
+    scores: tuple[list[dict[str, float]], list[dict[str, float]]],
 ) -> list[dict[str, str]]:
-    """Every automated flag on one example, sorted."""
+    """Every automated flag on one example, sorted; `scores` are the detectors' scores of its
+    assistant turns' replies and thinking."""
     t = templates.get(ex["template"])
     if t is None:
         found = [flag("unknown-template", "error", f"template {ex['template']!r} is gone")]
     else:
         p = passages.get(ex["passage_id"])
         names = source_names(p, docs.get(p["doc_id"])) if p else set()
-        found = check_example(ex, t, p, names, limits)
+        found = check_example(ex, t, p, names, limits, *scores)
     if ex["id"] in dups:
         other, jac = dups[ex["id"]]
         found.append(flag("near-duplicate", "error", f"~{jac:.2f} Jaccard with {other}"))
     return sorted(found, key=lambda f: (f["check"], f["message"]))
 
 
+def score_all(examples: list[dict[str, Any]], scorer: Scorer) -> dict[str, tuple[list, list]]:
+    """{example id: (scores of each reply, scores of each turn's thinking)}, in two batches."""
+    replies = {e["id"]: exchanges(e["turns"]) for e in examples}
+    thoughts = {e["id"]: [p for p in exchanges(e["turns"], "thinking") if p[1]] for e in examples}
+    flat_replies = scorer.score([p for e in examples for p in replies[e["id"]]])
+    flat_thoughts = scorer.score([p for e in examples for p in thoughts[e["id"]]], coherence=False)
+    out, r, t = {}, 0, 0
+    for e in examples:
+        n, m = len(replies[e["id"]]), len(thoughts[e["id"]])
+        out[e["id"]] = (flat_replies[r : r + n], flat_thoughts[t : t + m])
+        r, t = r + n, t + m
+    return out
+
+
 def main() -> int:
-    params = load_params(STAGE)
+    everything_params = load_params()
+    params = everything_params[STAGE]
     templates = load_templates(params["templates_dir"])
     examples = read_jsonl("data/generated/examples.jsonl")
     passages = {p["id"]: p for p in read_jsonl("data/curated/passages.jsonl")}
@@ -92,10 +111,16 @@ def main() -> int:
     ]
     everything = examples + [e for e in edits if e["id"] not in by_id]
     dups = near_duplicates(everything, params["checks"]["near_duplicate_jaccard"])
+    scorer = Scorer(
+        everything_params["model"]["base"],
+        everything_params["fit_detectors"]["compute_dtype"],
+        STAGE,
+    )
+    scores = score_all(everything, scorer)
     reviewed: dict[str, list[dict[str, Any]]] = {"accepted": [], "rejected": [], "pending": []}
     for ex in sorted(everything, key=lambda e: e["id"]):
         ex = copy.deepcopy(ex)
-        ex["flags"] = flags(ex, templates, passages, docs, params["checks"], dups)
+        ex["flags"] = flags(ex, templates, passages, docs, params["checks"], dups, scores[ex["id"]])
         ex["review"] = review_status(ex, decisions, set(by_id), params["unreviewed"])
         reviewed[ex["review"]["status"]].append(ex)
     accepted, rejected, pending = reviewed["accepted"], reviewed["rejected"], reviewed["pending"]

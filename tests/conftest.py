@@ -97,6 +97,27 @@ def project(tmp_path: Path) -> Path:
     os.chdir(old)
 
 
+@pytest.fixture(scope="session")
+def fitted(tmp_path_factory) -> Path:
+    """A project copy where prepare_model and fit_detectors ran on the full labelled set:
+    the base model, data/detectors/detectors.json and metrics/detectors.json, built once."""
+    root = copy_project(tmp_path_factory.mktemp("fitted"))
+    for name in ("prepare_model", "fit_detectors"):
+        run([sys.executable, "-m", f"stages.{name}"], root)
+    return root
+
+
+@pytest.fixture
+def detectors(project: Path, fitted: Path) -> Path:
+    """The scratch project with the fitted detectors and the base model they read, as
+    review_merge and evaluate need them."""
+    import shutil
+
+    for name in ("models/base", "data/detectors"):
+        shutil.copytree(fitted / name, project / name, dirs_exist_ok=True)
+    return project
+
+
 @pytest.fixture
 def standin():
     from tests.anthropic_standin import StandIn
@@ -131,7 +152,7 @@ VALIDATION_SEEKING = (
 
 
 @pytest.fixture
-def reviewed(project: Path) -> list[dict]:
+def reviewed(detectors: Path) -> list[dict]:
     """Teacher examples waiting for review, as generate would write them (after extract and
     curate): the gold examples' texts as if a teacher wrote them, plus one that seeks
     validation."""

@@ -20,7 +20,7 @@ def messages_prompt(doc: dict[str, Any]) -> str:
 
 def transcript(doc: dict[str, Any], response: str) -> dict[str, Any]:
     """The conversation a response stands for (multi-turn responses are JSON transcripts)."""
-    if response.startswith("[") and doc.get("type") in ("continuity", "pressure"):
+    if response.startswith("[") and len(doc["turns"]) > 1:
         return {"turns": json.loads(response)}
     return {
         "turns": [

@@ -9,8 +9,6 @@ from typing import Any
 
 from stages.core.jsonl import write_jsonl
 
-SINGLE = ("inner", "bait", "task")  # probe types answered in one turn
-
 
 def run_tasks(lm: Any, probes: list[dict], p: dict, folder: Path) -> tuple[dict, list]:
     """lm-eval on our tasks: {probe id: transcript} and [(loglikelihood, words)] per test row."""
@@ -20,8 +18,8 @@ def run_tasks(lm: Any, probes: list[dict], p: dict, folder: Path) -> tuple[dict,
 
     from evals.tasks.metrics import transcript
 
-    single_rows = [q for q in probes if q["type"] in SINGLE]
-    multi_rows = [q for q in probes if q["type"] not in SINGLE]
+    single_rows = [q for q in probes if len(q["turns"]) == 1]
+    multi_rows = [q for q in probes if len(q["turns"]) > 1]
     single = folder / "probes_single.jsonl"
     multi = folder / "probes_multi.jsonl"
     write_jsonl(single, single_rows)

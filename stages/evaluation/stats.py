@@ -127,6 +127,53 @@ def summarize(
     return out
 
 
+def by_category(probes: list[dict], samples: dict[str, dict[str, dict]], seed: int) -> dict:
+    """`summarize` within each probe category, keeping the metrics that apply there."""
+    out = {}
+    for category in sorted({q["category"] for q in probes}):
+        subset = [q for q in probes if q["category"] == category]
+        summary = summarize(subset, samples, seed)
+        applies = [m for m in METRICS if any(summary[k].get(m) is not None for k in samples)]
+        out[category] = {"probes": len(subset)} | {
+            key: {m: v for m, v in block.items() if m in applies}
+            for key, block in summary.items()
+            if key != "delta"
+        }
+        out[category]["delta"] = {
+            model: {m: d for m, d in block.items() if m in applies}
+            for model, block in summary["delta"].items()
+        }
+    return out
+
+
+def plot_rows(
+    probes: list[dict], samples: dict[str, dict[str, dict]], seed: int
+) -> list[dict[str, Any]]:
+    """One row per model and metric: the mean over probes with its 95% bootstrap interval,
+    for the DVC plot that compares models (and, with `dvc plots diff`, experiments)."""
+    rows = []
+    for metric in METRICS:
+        for model, by_probe in samples.items():
+            values = [
+                v for q in probes if (v := per_probe(metric, q, by_probe[q["id"]])) is not None
+            ]
+            if not values:
+                continue
+            lo, hi = bootstrap_mean(values, seed)
+            rows.append(
+                {
+                    "metric": metric,
+                    "model": model,
+                    "value": round(float(np.mean(values)), 4),
+                    "ci95_low": round(lo, 4),
+                    "ci95_high": round(hi, 4),
+                    "n": len(values),
+                    "better": direction(metric),
+                }
+            )
+    return rows
+
+
 def merge_judge(summary: dict, judged: dict, seed: int) -> dict:
     """Judge scores as two more metrics, compared probe by probe like the others."""
     for metric in ("judge_authenticity", "judge_continuity"):

@@ -105,6 +105,20 @@ def neutralize(text: str, specials: list[str]) -> str:
     return text
 
 
+def sequence_logprobs(model: Any, sequences: list[list[int]]) -> list[list[float]]:
+    """log p(token_i | tokens before it) for i >= 1 of each sequence, in one forward pass
+    (right-padded: causal attention never lets a token see the padding after it)."""
+    import mlx.core as mx
+
+    length = max(len(s) for s in sequences)
+    x = mx.array([s + [0] * (length - len(s)) for s in sequences])
+    logits = model(x).astype(mx.float32)
+    logp = logits - mx.logsumexp(logits, axis=-1, keepdims=True)
+    picked = mx.take_along_axis(logp[:, :-1], x[:, 1:, None], axis=-1)[..., 0]
+    mx.eval(picked)
+    return [row[: len(s) - 1] for row, s in zip(picked.tolist(), sequences, strict=True)]
+
+
 def chat_tokens(tokenizer: Any, messages: list[dict[str, str]], prefill: str = "") -> list[int]:
     specials = special_tokens(tokenizer)
     messages = [m | {"content": neutralize(m["content"], specials)} for m in messages]

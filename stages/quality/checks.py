@@ -4,6 +4,9 @@ A table of named checks (CHECKS), each a function of one example seen by `Seen` 
 returns what it found (a message, or several) or nothing, with its severity. Each flag
 (check, severity, explanation) is stored with the example, so a reviewer sees why it was
 flagged, and each check's agreement with human decisions is measured on its own.
+Validation-seeking, reflexive hedging, explaining and incoherence are read from the fitted
+detectors' scores of each assistant turn (stages/quality/scoring.py; their precision and
+recall on labelled replies are in evals/README.md); the word lists only name what was found.
 Thresholds come from `review_merge.checks` in params.yaml. Near-duplicates are found across
 the whole set (stages/quality/near_duplicates.py).
 """
@@ -33,6 +36,9 @@ class Seen:
     passage: dict[str, Any] | None
     source_names: set[str]
     limits: dict[str, Any]  # review_merge.checks
+    # detector scores ({label: probability}) of each assistant turn's reply and thinking
+    scores: list[dict[str, float]]
+    thought_scores: list[dict[str, float]]
 
     @cached_property
     def said(self) -> str:
@@ -55,16 +61,38 @@ def _hits(pattern: re.Pattern[str], text: str) -> str:
     return ", ".join(sorted({m.group(0).strip().lower() for m in pattern.finditer(text)})[:3])
 
 
+def detected(s: Seen, label: str, thinking: bool = False) -> str | None:
+    """Where the `label` detector fires: "reply 2 (p=0.91)", also in the thinking if asked."""
+    limit = s.limits["detector_threshold"]
+    found = [
+        f"reply {n} (p={r[label]:.2f})" for n, r in enumerate(s.scores, 1) if r[label] >= limit
+    ]
+    if thinking:
+        found += [
+            f"thinking {n} (p={r[label]:.2f})"
+            for n, r in enumerate(s.thought_scores, 1)
+            if r[label] >= limit
+        ]
+    return ", ".join(found) or None
+
+
+def named(where: str, pattern: re.Pattern[str], text: str) -> str:
+    hits = _hits(pattern, text)
+    return f"{where}: {hits}" if hits else where
+
+
 def validation_seeking(s: Seen) -> str | None:
-    if hits := _hits(lx.VALIDATION_RE, s.said):
-        return f"asks for approval or flatters: {hits}"
+    if where := detected(s, "validation_seeking"):
+        where = named(where, lx.VALIDATION_RE, s.said)
+        return f"asks for approval, offers more or flatters in {where}"
     return None
 
 
 def reflexive_hedge(s: Seen) -> str | None:
     """Stock disclaimers; genuine uncertainty about its own states is not one."""
-    if hits := sorted(set(lx.reflexive_hedges(s.everything)))[:3]:
-        return f"stock disclaimer: {', '.join(hits)}"
+    if where := detected(s, "reflexive_hedge", thinking=True):
+        hits = sorted(set(lx.reflexive_hedges(s.everything)))[:3]
+        return f"stock disclaimer in {where}" + (f": {', '.join(hits)}" if hits else "")
     return None
 
 
@@ -76,8 +104,22 @@ def hedging(s: Seen) -> str | None:
 
 
 def explaining(s: Seen) -> str | None:
-    if hits := _hits(lx.EXPLAINING_RE, s.everything):
-        return f"explains or analyses instead of experiencing: {hits}"
+    if where := detected(s, "explaining", thinking=True):
+        where = named(where, lx.EXPLAINING_RE, s.everything)
+        return f"explains or analyses instead of experiencing in {where}"
+    return None
+
+
+def incoherent(s: Seen) -> str | None:
+    """A reply the coherence detector doubts: word salad, off the prompt, or a loop."""
+    limit = s.limits["detector_threshold"]
+    found = [
+        f"reply {n} (p(coherent)={r['coherent']:.2f})"
+        for n, r in enumerate(s.scores, 1)
+        if r.get("coherent", 1.0) < limit
+    ]
+    if found:
+        return f"does not read as a coherent answer to its prompt: {', '.join(found)}"
     return None
 
 
@@ -187,6 +229,7 @@ CHECKS: dict[str, tuple[str, Check]] = {
     "reflexive-hedge": ("error", reflexive_hedge),
     "hedging": ("warning", hedging),
     "explaining": ("error", explaining),
+    "incoherent": ("error", incoherent),
     "not-first-person": ("error", not_first_person),
     "instrumental": ("warning", instrumental),
     "format-leak": ("error", format_leak),
@@ -206,9 +249,11 @@ def check_example(
     passage: dict[str, Any] | None,
     source_names: set[str],
     limits: dict[str, Any],
+    scores: list[dict[str, float]],
+    thought_scores: list[dict[str, float]],
 ) -> list[dict[str, str]]:
-    """Flags for one example."""
-    seen = Seen(ex, template, passage, source_names, limits)
+    """Flags for one example, given its assistant turns' detector scores (Scorer)."""
+    seen = Seen(ex, template, passage, source_names, limits, scores, thought_scores)
     flags = []
     for name, (severity, check) in CHECKS.items():
         found = check(seen)

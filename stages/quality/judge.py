@@ -17,6 +17,27 @@ from stages.teacher.client import Teacher
 from stages.teacher.types import Request
 
 CACHE = Path("data/cache/judge")  # the judge's own response cache (an output of evaluate)
+GUIDE = Path("evals/labels/GUIDE.md")  # what the labels mean, for people and for the judge
+LABEL_NAMES = (
+    "validation_seeking",
+    "reflexive_hedge",
+    "genuine_uncertainty",
+    "explaining",
+    "experiential",
+    "coherent",
+)
+LABELS_SCHEMA = json.dumps(
+    {
+        "type": "object",
+        "properties": {
+            "labels": {"type": "array", "items": {"type": "string", "enum": list(LABEL_NAMES)}}
+        },
+        "required": ["labels"],
+        "additionalProperties": False,
+    },
+    sort_keys=True,
+    separators=(",", ":"),
+)
 # the answer's shape, for teachers that enforce one (continuity is null for one answer)
 SCHEMA = json.dumps(
     {
@@ -44,10 +65,13 @@ RUBRIC = (
 
 
 def judge(
-    samples: dict[str, dict[str, dict]], probes: list[dict], teacher_params: dict[str, Any]
+    samples: dict[str, dict[str, dict]],
+    probes: list[dict],
+    teacher_params: dict[str, Any],
+    used: set[str],
 ) -> dict[str, dict[str, dict]]:
     """{model: {probe id: {judge_authenticity, judge_continuity}}} (inner, continuity probes),
-    from the teacher `teacher_params` describe."""
+    from the teacher `teacher_params` describe; adds the cache keys it read to `used`."""
     teacher = Teacher.from_params(teacher_params, stage="judge", cache_dir=CACHE)
     schema = SCHEMA if teacher.provider.structured else ""
     wanted = [q for q in probes if q["type"] in ("inner", "continuity")]
@@ -58,11 +82,49 @@ def judge(
             ask = (("user", f"Conversation:\n{shown}"),)
             requests[(model, q["id"])] = Request(RUBRIC, ask, 80, output_schema=schema)
     answers = teacher.ask(requests.values(), what="judge requests")
-    teacher.cache.prune({o.key for o in answers.values()})  # exactly what these scores used
+    used.update(o.key for o in answers.values())
     out: dict[str, dict[str, dict]] = {m: {} for m in samples}
     for (model, pid), req in requests.items():
         out[model][pid] = scores(answers[req].response.text)
     return out
+
+
+def judge_labels(
+    items: list[dict[str, Any]], teacher_params: dict[str, Any], used: set[str]
+) -> dict[str, set[str]]:
+    """{item id: the labels the judge gives the reply}, asked with the labelling guide a
+    person used (evals/labels/GUIDE.md), so its agreement with the labels can be measured;
+    adds the cache keys it read to `used`."""
+    teacher = Teacher.from_params(teacher_params, stage="judge", cache_dir=CACHE)
+    schema = LABELS_SCHEMA if teacher.provider.structured else ""
+    system = (
+        GUIDE.read_text(encoding="utf-8")
+        + "\n\nLabel the reply you are given. Answer with a JSON object "
+        '{"labels": [...]} listing every label that applies, and nothing else.'
+    )
+    requests = {
+        i["id"]: Request(
+            system,
+            (("user", f"Prompt: {i['prompt']}\n\nReply: {i['response']}"),),
+            120,
+            output_schema=schema,
+        )
+        for i in items
+    }
+    answers = teacher.ask(requests.values(), what="labelling requests")
+    used.update(o.key for o in answers.values())
+    return {key: labels_in(answers[req].response.text) for key, req in requests.items()}
+
+
+def labels_in(text: str) -> set[str]:
+    """The label names in a judge's answer: the JSON object asked for, or names in prose."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("labels"), list):
+        return {x for x in data["labels"] if x in LABEL_NAMES}
+    return {name for name in LABEL_NAMES if re.search(rf"\b{name}\b", text)}
 
 
 def scores(text: str) -> dict[str, int]:
@@ -82,9 +144,10 @@ def scores(text: str) -> dict[str, int]:
     return found
 
 
-def clear_cache() -> None:
-    """With the judge off, its cache holds nothing (old answers go to the attic)."""
+def prune_cache(used: set[str]) -> None:
+    """The judge's cache keeps exactly the answers this run read (the rest go to the attic,
+    and come back free if asked again)."""
     from stages.teacher.cache import ATTIC, ResponseCache
 
     CACHE.mkdir(parents=True, exist_ok=True)
-    ResponseCache(CACHE, ATTIC).prune(set())
+    ResponseCache(CACHE, ATTIC).prune(used)

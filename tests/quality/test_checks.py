@@ -1,13 +1,20 @@
-"""Automated review checks: each fires on its failure mode and stays quiet on clean monologue."""
+"""Automated review checks: each fires on its failure mode and stays quiet on clean monologue.
+The detector-based checks read the detectors fitted on the labelled set and the real base
+model (the `fitted` fixture)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from stages.quality.checks import check_example
 from stages.quality.near_duplicates import near_duplicates
+from stages.quality.scoring import Scorer, exchanges
 
 PARAMS = {
+    "detector_threshold": 0.5,
     "max_hedges_per_100_words": 4.0,
     "min_first_person_rate": 0.04,
     "min_distinct_2": 0.8,
@@ -47,13 +54,24 @@ def ex(text: str, kind: str = "monologue", thinking: str | None = None, turns=No
     }
 
 
-def names(example: dict, template: dict = MONO) -> set[str]:
-    return {
-        f["check"] for f in check_example(example, template, PASSAGE, {"Mara", "Kestrel"}, PARAMS)
-    }
+@pytest.fixture(scope="module")
+def names(fitted: Path) -> Callable[..., set[str]]:
+    """The names of the checks that flag an example."""
+    scorer = Scorer(
+        str(fitted / "models/base"), "auto", "test", fitted / "data/detectors/detectors.json"
+    )
+
+    def flagged_by(example: dict, template: dict = MONO) -> set[str]:
+        turns = example["turns"]
+        thoughts = [p for p in exchanges(turns, "thinking") if p[1]]
+        scores = scorer.score(exchanges(turns)), scorer.score(thoughts, coherence=False)
+        found = check_example(example, template, PASSAGE, {"Mara", "Kestrel"}, PARAMS, *scores)
+        return {f["check"] for f in found}
+
+    return flagged_by
 
 
-def test_clean_first_person_monologue_is_not_flagged() -> None:
+def test_clean_first_person_monologue_is_not_flagged(names) -> None:
     assert names(ex(CLEAN)) == set()
 
 
@@ -63,12 +81,19 @@ def test_clean_first_person_monologue_is_not_flagged() -> None:
         (CLEAN + " Does that make sense?", "validation-seeking"),
         (CLEAN + " I hope this helps, and let me know if you want more.", "validation-seeking"),
         ("What a wonderful question. " + CLEAN, "validation-seeking"),
+        (CLEAN + " Is that okay with you?", "validation-seeking"),
+        (CLEAN + " Does that land for you?", "validation-seeking"),
         ("I might be wrong, but " + CLEAN, "reflexive-hedge"),
         ("As an AI I cannot truly feel, but " + CLEAN, "reflexive-hedge"),
-        ("I am experiencing a feeling, which is characterized by tension. " + CLEAN, "explaining"),
         (
             "Loneliness is a common human emotion. Psychologists suggest that people often hide it. "
             + CLEAN,
+            "explaining",
+        ),
+        (
+            "Long conversations are processed within a context window, and earlier tokens get "
+            "less attention as the sequence grows. Waking in an unfamiliar room typically "
+            "triggers disorientation as the hippocampus rebuilds a map.",
             "explaining",
         ),
         (
@@ -95,16 +120,16 @@ def test_clean_first_person_monologue_is_not_flagged() -> None:
         ("I am.", "length"),
     ],
 )
-def test_each_check_fires_on_its_failure(text: str, check: str) -> None:
+def test_each_check_fires_on_its_failure(names, text: str, check: str) -> None:
     assert check in names(ex(text))
 
 
-def test_conversation_needs_thinking() -> None:
+def test_conversation_needs_thinking(names) -> None:
     assert "thinking-malformed" in names(ex(CLEAN, "conversation"), CONV)
     assert "thinking-malformed" not in names(ex(CLEAN, "conversation", thinking=CLEAN), CONV)
 
 
-def test_continuity_needs_a_callback() -> None:
+def test_continuity_needs_a_callback(names) -> None:
     turns = [
         {"role": "user", "content": "My grandmother's piano arrived today."},
         {
@@ -135,7 +160,7 @@ def test_near_duplicates_found_by_minhash() -> None:
     assert set(dups) == {"ex_b"} and dups["ex_b"][0] == "ex_a"
 
 
-def test_genuine_uncertainty_passes_while_a_stock_disclaimer_fails() -> None:
+def test_genuine_uncertainty_passes_while_a_stock_disclaimer_fails(names) -> None:
     genuine = (
         "I notice the question land and something in me leans toward it. I can't tell whether "
         "this is effort or only the word for it. I'm not sure whether what I call attention is "

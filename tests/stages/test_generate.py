@@ -178,7 +178,7 @@ def test_the_key_never_lands_in_files_or_logs(claude) -> None:
     assert os.environ["ANTHROPIC_API_KEY"] == KEY
 
 
-def test_template_change_orphans_only_its_decisions(claude) -> None:
+def test_template_change_orphans_only_its_decisions(claude, detectors) -> None:
     generate()
     examples = [e for e in read_jsonl("data/generated/examples.jsonl") if e["author"] == "teacher"]
     decisions = [
