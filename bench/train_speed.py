@@ -5,7 +5,9 @@
 1. tokens/s of the same short LoRA run with MLX's reference BLAS and with OpenBLAS (each in
    its own process: the BLAS is chosen before MLX loads);
 2. tokens/s of one process against two processes under mlx.launch (data parallel, ring);
-3. peak memory of one training step per 1,000 tokens of sequence length.
+3. peak memory and seconds of one training step per sequence length: SFT, and next to it one
+   DPO step (chosen and rejected of that length, policy and frozen reference model) and one
+   ORPO step (no reference), with mlx-lm-lora's losses as the train stage uses them.
 Uses data/formatted (run `dvc repro format` first) and models/base.
 """
 
@@ -43,16 +45,39 @@ def child(iters: int, memory: bool) -> None:
         import mlx.nn as nn
         from mlx_lm.tuner.trainer import default_loss
 
-        out = {}
-        step = nn.value_and_grad(model, default_loss)
-        for length in (256, 512, 1024):
-            mx.clear_cache()
-            mx.reset_peak_memory()
-            batch = mx.random.randint(0, 1000, (1, length))
-            (loss, _), grads = step(model, batch, mx.array([[0, length]]))
-            mx.eval(loss, grads)
-            out[length] = mx.get_peak_memory() / 1e6
-        print(json.dumps({"memory_mb": out, "blas": info["blas"].split(" (")[0]}))
+        from stages.model.preference import preference_loss
+
+        reference, _, _ = load("models/base", stage="bench")
+        reference.freeze()
+        pp = {"beta": 0.1, "loss_type": "sigmoid"}
+        steps = {
+            "sft": nn.value_and_grad(model, default_loss),
+            "dpo": nn.value_and_grad(model, preference_loss("dpo", model, reference, pp)),
+            "orpo": nn.value_and_grad(model, preference_loss("orpo", model, None, pp)),
+        }
+        out: dict = {}
+        for name, step in steps.items():
+            for length in (256, 512, 1024):
+                mx.clear_cache()
+                mx.reset_peak_memory()
+                x = mx.random.randint(0, 1000, (1, length))
+                mask = mx.concatenate(
+                    [mx.zeros((1, length // 4)), mx.ones((1, length - length // 4))], 1
+                )
+                start = time.perf_counter()
+                if name == "sft":
+                    (loss, _), grads = step(model, x, mx.array([[length // 4, length]]))
+                else:
+                    extra = (mx.ones((1,)),) if name == "orpo" else ()
+                    loss, grads = step(
+                        x, mx.random.randint(0, 1000, (1, length)), mask, mask, *extra
+                    )
+                mx.eval(loss, grads)
+                out[f"{name}:{length}"] = {
+                    "mb": mx.get_peak_memory() / 1e6,
+                    "seconds": time.perf_counter() - start,
+                }
+        print(json.dumps({"steps": out, "blas": info["blas"].split(" (")[0]}))
         return
     train_set, valid_set, _ = load_local_dataset(
         ROOT / "data/formatted", tok, types.SimpleNamespace(mask_prompt=False)
@@ -133,14 +158,16 @@ def main() -> int:
     results.append(("2 processes (mlx.launch), OpenBLAS 1 thread each", r))
     for label, r in results:
         print(f"  {label:52} {r['tokens'] / r['seconds']:8.1f} tokens/s  ({r['blas']})")
-    mem = run(me + ["--memory"], env)
-    m = {int(k): v for k, v in mem["memory_mb"].items()}
-    slope = (m[1024] - m[512]) / 0.512
-    print(
-        "  peak memory of one training step: "
-        + ", ".join(f"{k} tokens {v:.0f} MB" for k, v in sorted(m.items()))
-        + f"; {slope:.0f} MB more per 1k tokens of sequence (weights included in the totals)"
-    )
+    mem = run(me + ["--memory"], env)["steps"]
+    print("  one training step (batch 1; DPO and ORPO score a chosen and a rejected sequence):")
+    for name in ("sft", "dpo", "orpo"):
+        m = {n: mem[f"{name}:{n}"] for n in (256, 512, 1024)}
+        slope = (m[1024]["mb"] - m[512]["mb"]) / 0.512
+        print(
+            f"    {name:5} "
+            + ", ".join(f"{n} tokens {v['mb']:.0f} MB {v['seconds']:.2f} s" for n, v in m.items())
+            + f"; {slope:.0f} MB more per 1k tokens (weights included)"
+        )
     return 0
 
 

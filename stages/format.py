@@ -1,10 +1,13 @@
 """format: accepted examples -> mlx-lm chat data (train/valid/test), exports and a dataset card.
 
-Reads  data/reviewed/accepted.jsonl, the base model's tokenizer (token lengths), params `format`
-       and `model`
+Reads  data/reviewed/accepted.jsonl, data/reviewed/rejected.jsonl (preference pairs), the base
+       model's tokenizer (token lengths), params `format` and `model`
 Writes data/formatted/{train,valid,test}.jsonl       mlx-lm `messages` rows (+ id and meta keys,
                                                      which mlx-lm's loader ignores)
        data/formatted/alpaca/{train,valid,test}.jsonl and sharegpt/... for other trainers
+       data/formatted/preference/{train,valid,test}.jsonl  prompt/chosen/rejected pairs from
+                                                     review (stages/dataset/preferences.py),
+                                                     for train.method dpo or orpo
        data/formatted/README.md                      dataset card
        metrics/format.json
 
@@ -27,6 +30,7 @@ from stages.core.log import run_main, say
 from stages.core.params import load_params
 from stages.dataset.card import card
 from stages.dataset.exports import EXPORTS
+from stages.dataset.preferences import SOURCES, preference_pairs
 from stages.dataset.render import export_messages, rows_for
 from stages.dataset.splits import SPLITS, dataset_id, mix, split_groups
 from stages.model.runtime import load_tokenizer, special_tokens
@@ -103,12 +107,22 @@ def main() -> int:
         for name, export in EXPORTS.items():
             exports[name][split] += export(ex["id"], export_messages(ex, p, specials))
 
+    pairs, by_source = preference_pairs(
+        unique, read_jsonl("data/reviewed/rejected.jsonl"), p, native_reasoning, specials
+    )
+    preference = {s: [r for r in pairs if groups[r["meta"]["passage_id"]] == s] for s in SPLITS}
+
     for split in SPLITS:
         write_jsonl(OUT / f"{split}.jsonl", rows[split])
         for name in EXPORTS:
             write_jsonl(OUT / name / f"{split}.jsonl", exports[name][split])
+        write_jsonl(OUT / "preference" / f"{split}.jsonl", preference[split])
     dset = dataset_id(OUT)
-    atomic_write_text(OUT / "README.md", card(rows, by_kind, removed, pending, dset, p))
+    pairs_id = dataset_id(OUT / "preference")
+    atomic_write_text(
+        OUT / "README.md",
+        card(rows, by_kind, removed, pending, dset, p, (preference, by_source, pairs_id)),
+    )
     lengths = [r["meta"]["tokens"] for s in SPLITS for r in rows[s]]
     write_json(
         "metrics/format.json",
@@ -128,6 +142,9 @@ def main() -> int:
                 1 for e in unique for t in e["turns"] if t["role"] == "assistant"
             ),
             "assistant_turns_trained": sum(len(rows[s]) for s in SPLITS),
+            "preference_pairs": {s: len(preference[s]) for s in SPLITS},
+            "preference_sources": {k: by_source[k] for k in SOURCES},
+            "preference_id": pairs_id,
             "tokens_mean": round(sum(lengths) / len(lengths), 1) if lengths else 0,
             "tokens_max": max(lengths, default=0),
         },
@@ -135,7 +152,8 @@ def main() -> int:
     say(
         STAGE,
         f"{len(unique)} examples -> rows train {len(rows['train'])}, valid "
-        f"{len(rows['valid'])}, test {len(rows['test'])}; dataset {dset}",
+        f"{len(rows['valid'])}, test {len(rows['test'])}; dataset {dset}; "
+        f"{len(pairs)} preference pairs ({', '.join(f'{k} {by_source[k]}' for k in SOURCES)})",
     )
     return 0
 

@@ -16,6 +16,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 from scripts.workspace import copy_project, set_params  # noqa: E402,F401  (for the tests)
+from stages.model.blas import use_fast_blas  # noqa: E402
+
+# the model runs in this process too (detector scores, DPO margins): OpenBLAS before any test
+# module imports MLX, or MLX's reference BLAS makes those tests many times slower
+use_fast_blas()  # may restart this process once, with the wheel's libgfortran visible
 
 
 def stage(
@@ -46,8 +51,15 @@ def run(
 
 
 def init_repo(path: Path) -> Path:
-    """A real git + DVC repository holding a copy of the project."""
+    """A real git + DVC repository holding a copy of the project, its detectors fitted on a
+    quarter of the labelled replies (a `dvc repro` through review_merge fits them; on all
+    434 that takes minutes, and tests/quality/test_detectors.py fits on all of them)."""
+    import yaml
+
     copy_project(path)
+    labels = yaml.safe_load((path / "evals/labels/responses.yaml").read_text())
+    (path / "evals/labels/some.yaml").write_text(yaml.safe_dump(labels[::4], sort_keys=False))
+    set_params(path, fit_detectors__labels="evals/labels/some.yaml")
     run(["git", "init", "-q"], path)
     run(["git", "config", "user.email", "test@example.com"], path)
     run(["git", "config", "user.name", "test"], path)

@@ -52,11 +52,8 @@ PROBES = [
 
 
 def small(repo: Path) -> None:
-    """Trimmed params: one sample per prompt, a few training steps, four probes, detectors
-    fitted on a quarter of the labelled replies (tests/quality/test_detectors.py fits on
-    all of them)."""
-    labels = yaml.safe_load((repo / "evals/labels/responses.yaml").read_text())
-    (repo / "evals/labels/some.yaml").write_text(yaml.safe_dump(labels[::4], sort_keys=False))
+    """Trimmed params: one sample per prompt, a few training steps, four probes (init_repo
+    already fits the detectors on a quarter of the labelled replies)."""
     set_params(
         repo,
         generate__samples_per_prompt=1,
@@ -65,7 +62,6 @@ def small(repo: Path) -> None:
         train__eval_every=2,
         train__num_layers=4,
         evaluate__probes="evals/probes-test.yaml",
-        fit_detectors__labels="evals/labels/some.yaml",
         evaluate__max_tokens=48,
     )
     (repo / "evals/probes-test.yaml").write_text(yaml.safe_dump(PROBES, sort_keys=False))

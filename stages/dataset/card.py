@@ -1,9 +1,10 @@
 """The dataset card (data/formatted/README.md), readable by people and by Hugging Face.
 
-A YAML header names the three configurations, so `datasets.load_dataset(folder, "sharegpt")`
-(or "messages", "alpaca") loads the right files, with the license and tags; the body shows
-rows per kind and split, the mix against its target (and which kinds are short), what is
-still waiting for review, token lengths, lineage and every removal.
+A YAML header names the configurations, so `datasets.load_dataset(folder, "sharegpt")`
+(or "messages", "alpaca", "preference") loads the right files, with the license and tags;
+the body shows rows per kind and split, the mix against its target (and which kinds are
+short), what is still waiting for review, token lengths, lineage, every removal and the
+preference pairs.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ def header(license_id: str) -> str:
         "tags": ["lora", "mlx", "chat", "inner-monologue", "synthetic", "dvc"],
         "task_categories": ["text-generation"],
         "configs": [{"config_name": "messages", "default": True, "data_files": files("")}]
-        + [{"config_name": name, "data_files": files(f"{name}/")} for name in EXPORTS],
+        + [
+            {"config_name": name, "data_files": files(f"{name}/")}
+            for name in (*EXPORTS, "preference")
+        ],
     }
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n"
 
@@ -46,6 +50,7 @@ def card(
     pending: int,
     dataset_id: str,
     p: dict,
+    preference: tuple[dict[str, list[dict]], Counter, str] | None = None,
 ) -> str:
     table = pd.DataFrame(
         [{"split": s, "example_id": r["example_id"], **r["meta"]} for s in SPLITS for r in rows[s]]
@@ -119,6 +124,18 @@ def card(
         "",
     ]
     lines += [f"- {k}: {v}" for k, v in sorted(removed.items()) if v] or ["- nothing"]
+    if preference is not None:
+        pairs, by_source, pairs_id = preference
+        lines += [
+            "",
+            "## Preference pairs (`preference/`, for `train.method` dpo or orpo)",
+            "",
+            f"Pair set id: `{pairs_id}`. From review: {by_source['edit']} from edits (chosen: "
+            f"the edit, rejected: the original), {by_source['rejected']} from rejected "
+            "examples against a kept one from the same prompt. Rows by split: "
+            + ", ".join(f"{s} {len(pairs[s])}" for s in SPLITS)
+            + ". Each row names both examples under `meta`.",
+        ]
     lines += [
         "",
         "## Rendering",

@@ -74,6 +74,25 @@ def mlx_args(
     return types.SimpleNamespace(**args)
 
 
+def start_lora(model: Any, args: types.SimpleNamespace, adapter_dir: Path) -> None:
+    """LoRA (or DoRA) layers on `model` and mlx-lm's adapter_config.json, as mlx-lm's
+    `train_model` sets them up, for training that does not go through it (preference training
+    from the base model)."""
+    import mlx.core as mx
+    from mlx_lm.tuner.utils import linear_to_lora_layers
+    from mlx_lm.utils import save_config
+
+    if args.fine_tune_type == "full":
+        raise ValueError("train.method dpo/orpo from the base model needs lora or dora")
+    mx.random.seed(args.seed)
+    model.freeze()
+    linear_to_lora_layers(
+        model, args.num_layers, args.lora_parameters, use_dora=args.fine_tune_type == "dora"
+    )
+    adapter_dir.mkdir(parents=True, exist_ok=True)
+    save_config(vars(args), adapter_dir / "adapter_config.json")
+
+
 def launch_distributed(dist: dict[str, Any], module: str, stage: str) -> int:
     """Run this stage as one process per host with MLX's launcher (data parallel)."""
     launcher = Path(sys.executable).with_name("mlx.launch")

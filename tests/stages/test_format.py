@@ -30,6 +30,7 @@ def test_stage_output_loads_in_mlx_lm(project: Path) -> None:
         stage(name)
     rows = gold_rows(reviewed=True)
     write_jsonl("data/reviewed/accepted.jsonl", rows)
+    write_jsonl("data/reviewed/rejected.jsonl", [])
     write_jsonl("data/reviewed/pending.jsonl", [])
     proc = stage("format", check=False)
     assert proc.returncode == 0, proc.stderr
@@ -50,6 +51,9 @@ def test_stage_output_loads_in_mlx_lm(project: Path) -> None:
     turns = sum(1 for e in rows if e["id"] in kept for t in e["turns"] if t["role"] == "assistant")
     assert sum(len(v) for v in splits.values()) == turns == metrics["assistant_turns_trained"]
     assert metrics["examples_kept"] == len(kept) and metrics["mix_short"]  # 10 gold: few kinds
+    # nothing rejected, nothing edited: no preference pairs, and the files say so
+    assert metrics["preference_pairs"] == {"train": 0, "valid": 0, "test": 0}
+    assert all(read_jsonl(f"data/formatted/preference/{s}.jsonl") == [] for s in splits)
     card = Path("data/formatted/README.md").read_text()
     assert (
         "Dataset id: `dset_" in card and "## Mix by kind" in card and "Short of the target" in card
