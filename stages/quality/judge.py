@@ -13,24 +13,17 @@ import re
 from pathlib import Path
 from typing import Any
 
+from stages.quality.detectors import LABELS
 from stages.teacher.client import Teacher
 from stages.teacher.types import Request
 
 CACHE = Path("data/cache/judge")  # the judge's own response cache (an output of evaluate)
 GUIDE = Path("evals/labels/GUIDE.md")  # what the labels mean, for people and for the judge
-LABEL_NAMES = (
-    "validation_seeking",
-    "reflexive_hedge",
-    "genuine_uncertainty",
-    "explaining",
-    "experiential",
-    "coherent",
-)
 LABELS_SCHEMA = json.dumps(
     {
         "type": "object",
         "properties": {
-            "labels": {"type": "array", "items": {"type": "string", "enum": list(LABEL_NAMES)}}
+            "labels": {"type": "array", "items": {"type": "string", "enum": list(LABELS)}}
         },
         "required": ["labels"],
         "additionalProperties": False,
@@ -123,8 +116,8 @@ def labels_in(text: str) -> set[str]:
     except ValueError:
         data = None
     if isinstance(data, dict) and isinstance(data.get("labels"), list):
-        return {x for x in data["labels"] if x in LABEL_NAMES}
-    return {name for name in LABEL_NAMES if re.search(rf"\b{name}\b", text)}
+        return {x for x in data["labels"] if x in LABELS}
+    return {name for name in LABELS if re.search(rf"\b{name}\b", text)}
 
 
 def scores(text: str) -> dict[str, int]:
