@@ -2,7 +2,8 @@
 a person labelled.
 
 Reads  evals/labels/responses.yaml (labelling guide: evals/labels/GUIDE.md), the base model
-       (its probabilities are the coherence features), params `fit_detectors` and `model`
+       (its probabilities are the coherence features, cached in data/cache/coherence/),
+       params `fit_detectors` and `model`
 Writes data/detectors/detectors.json  one logistic regression per label (stages/quality/)
        metrics/detectors.json         each detector's precision, recall, accuracy and AUC on
                                       the parts of the labelled set no fit sees: `heldout`
@@ -19,7 +20,7 @@ from pathlib import Path
 from stages.core.jsonl import write_json
 from stages.core.log import run_main, say
 from stages.core.params import load_params
-from stages.quality.coherence import model_features
+from stages.quality.coherence import Coherence
 from stages.quality.detectors import LABELS, Detectors, load_labels, report
 
 STAGE = "fit_detectors"
@@ -50,10 +51,8 @@ def report_card(detectors: Detectors, items: list[dict], extras: list[dict]) -> 
 def main() -> int:
     params, base = load_params(STAGE), load_params("model")["base"]
     items = load_labels(Path(params["labels"]), params["held_out"])
-    from stages.model.runtime import load
-
-    model, tokenizer, _ = load(base, compute_dtype=params["compute_dtype"], stage=STAGE)
-    extras = model_features(model, tokenizer, [(i["prompt"], i["response"]) for i in items], STAGE)
+    coherence = Coherence(base, params["compute_dtype"], STAGE)
+    extras = coherence.features([(i["prompt"], i["response"]) for i in items])
     parts = {split: [n for n, i in enumerate(items) if i["split"] == split] for split in SPLITS}
     say(
         STAGE,

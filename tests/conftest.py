@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,11 @@ sys.path.insert(0, str(ROOT))
 # nothing in the tests may reach a model or dataset hub (this machine has no route to one)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+# one coherence cache for the whole session (stages/quality/coherence.py): every test repo
+# fits the detectors and reviews examples on the same texts, and the base model need read
+# each only once; set before the BLAS restart below, so the restarted process keeps it
+os.environ.setdefault("INNERLIFE_COHERENCE_CACHE", tempfile.mkdtemp(prefix="innerlife-coherence-"))
 
 from scripts.workspace import copy_project, set_params  # noqa: E402,F401  (for the tests)
 from stages.model.blas import use_fast_blas  # noqa: E402
@@ -51,15 +57,8 @@ def run(
 
 
 def init_repo(path: Path) -> Path:
-    """A real git + DVC repository holding a copy of the project, its detectors fitted on a
-    quarter of the labelled replies (a `dvc repro` through review_merge fits them; on all
-    434 that takes minutes, and tests/quality/test_detectors.py fits on all of them)."""
-    import yaml
-
+    """A real git + DVC repository holding a copy of the project."""
     copy_project(path)
-    labels = yaml.safe_load((path / "evals/labels/responses.yaml").read_text())
-    (path / "evals/labels/some.yaml").write_text(yaml.safe_dump(labels[::4], sort_keys=False))
-    set_params(path, fit_detectors__labels="evals/labels/some.yaml")
     run(["git", "init", "-q"], path)
     run(["git", "config", "user.email", "test@example.com"], path)
     run(["git", "config", "user.name", "test"], path)

@@ -52,8 +52,7 @@ PROBES = [
 
 
 def small(repo: Path) -> None:
-    """Trimmed params: one sample per prompt, a few training steps, four probes (init_repo
-    already fits the detectors on a quarter of the labelled replies)."""
+    """Trimmed params: one sample per prompt, a few training steps, four probes."""
     set_params(
         repo,
         generate__samples_per_prompt=1,

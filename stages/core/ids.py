@@ -21,6 +21,7 @@ PREFIXES = {
     "req",  # a teacher request: prompt + provider + model + sampling + sample index
     "ex",  # a training example (its content)
     "dset",  # a formatted dataset (all its files)
+    "coh",  # the coherence features of a (prompt, reply) under one model (a cache key)
 }
 HEX_LEN = 16
 

@@ -11,19 +11,117 @@ says little (on the labelled replies degenerate repetition is *more* likely than
 prose). Together with the reply's shape (repetition, leaked prompt text;
 stages/quality/detectors.py) these are the features of the coherence detector, used as a
 review check and as an evaluation metric.
+
+The features of a (prompt, reply) depend only on the model's weights, how it computes and
+the text, so they are cached on disk by that content (`data/cache/coherence/`, untracked, or
+the folder in $INNERLIFE_COHERENCE_CACHE): refitting the detectors, re-reviewing after a
+decision or re-evaluating scores only replies the model has not read before.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
-from stages.core.log import Progress
+from stages.core.ids import content_id, sha256_file
+from stages.core.jsonl import DataError, atomic_write_text, canonical_json, read_json
+from stages.core.log import Progress, say
 
 NEUTRAL = "Say something."
 # tokens: the prompt's start says what was asked; 96 tokens of the reply take in most of a
 # short reply, and word salad often starts fluent and drifts (32 tokens gave AUC 0.76 on the
 # held-out labels, 96 with the window features below 0.85)
 MAX_PROMPT, MAX_REPLY, BATCH, WINDOW = 24, 96, 32, 16
+# part of every cache key: change it whenever the features change meaning
+FEATURES = {"version": 2, "prompt": MAX_PROMPT, "reply": MAX_REPLY, "window": WINDOW}
+CACHE = Path("data/cache/coherence")
+
+
+class Coherence:
+    """The coherence features of (prompt, reply) pairs: from the disk cache where the same
+    weights, dtype and device read the same text before, else from the base model (loaded
+    on first need)."""
+
+    def __init__(self, base: str, compute_dtype: str, stage: str) -> None:
+        self.base, self.compute_dtype, self.stage = base, compute_dtype, stage
+        self.dir = Path(os.environ.get("INNERLIFE_COHERENCE_CACHE") or CACHE)
+        self._model: tuple[Any, Any] | None = None
+        self._fingerprint: dict[str, str] | None = None
+
+    def fingerprint(self) -> dict[str, str] | None:
+        """What the features depend on besides the text; None where the weights are not a
+        local file (a hub id): then nothing is cached."""
+        if self._fingerprint is None:
+            weights = Path(self.base) / "model.safetensors"
+            if not weights.exists():
+                return None
+            from stages.model.blas import use_fast_blas
+
+            use_fast_blas()
+            import mlx.core as mx
+
+            self._fingerprint = {
+                "weights": sha256_file(weights),
+                "dtype": self.compute_dtype,
+                "device": str(mx.default_device()),
+            } | {k: str(v) for k, v in FEATURES.items()}
+        return self._fingerprint
+
+    def _path(self, fingerprint: dict[str, str], prompt: str, reply: str) -> Path:
+        key = content_id("coh", fingerprint | {"prompt": prompt, "reply": reply})
+        return self.dir / key[4:6] / f"{key}.json"
+
+    def features(self, pairs: list[tuple[str, str]]) -> list[dict[str, float]]:
+        fingerprint = self.fingerprint()
+        paths = [self._path(fingerprint, p, r) if fingerprint else None for p, r in pairs]
+        found: list[dict[str, float] | None] = [
+            _read_entry(path) if path else None for path in paths
+        ]
+        missing = [n for n, f in enumerate(found) if f is None]
+        if fingerprint is None:
+            say(self.stage, f"{self.base} is not a local model folder: coherence is not cached")
+        elif len(pairs):
+            say(self.stage, f"coherence: {len(pairs) - len(missing)} of {len(pairs)} cached")
+        if missing:
+            if self._model is None:
+                from stages.model.runtime import load
+
+                model, tokenizer, _ = load(
+                    self.base, compute_dtype=self.compute_dtype, stage=self.stage
+                )
+                self._model = (model, tokenizer)
+            computed = model_features(*self._model, [pairs[n] for n in missing], self.stage)
+            for n, feats in zip(missing, computed, strict=True):
+                found[n] = feats
+                if paths[n] is not None:
+                    # not fsynced: an entry lost in a power cut is only computed again
+                    atomic_write_text(paths[n], canonical_json(feats) + "\n", durable=False)
+        return [f for f in found if f is not None]
+
+
+NAMES = (
+    "coherence_logp",
+    "coherence_pmi",
+    "coherence_min_window",
+    "coherence_late",
+    "coherence_p10",
+    "coherence_spread",
+)
+
+
+def _read_entry(path: Path) -> dict[str, float] | None:
+    """A cache entry, or None where it is missing or damaged (then it is computed again and
+    rewritten: the cache only saves time, it never decides a value)."""
+    if not path.exists():
+        return None
+    try:
+        entry = read_json(path)
+    except DataError:
+        return None
+    if not isinstance(entry, dict) or set(entry) != set(NAMES):
+        return None
+    return entry
 
 
 def model_features(

@@ -12,36 +12,28 @@ from pathlib import Path
 from typing import Any
 
 from stages.core.jsonl import DataError
+from stages.quality.coherence import Coherence
 from stages.quality.detectors import Detectors
 
 DETECTORS = Path("data/detectors/detectors.json")
 
 
 class Scorer:
-    """The fitted detectors, and the base model loaded on first need (coherence only)."""
+    """The fitted detectors, and the coherence features (cached; the base model is loaded
+    only for replies it has not read before)."""
 
     def __init__(self, base: str, compute_dtype: str, stage: str, path: Path = DETECTORS):
         if not Path(path).exists():
             raise DataError(f"{path} not found: run `dvc repro fit_detectors` first")
         self.detectors = Detectors.load(path)
-        self.base, self.compute_dtype, self.stage = base, compute_dtype, stage
-        self._model: tuple[Any, Any] | None = None
+        self.coherence = Coherence(base, compute_dtype, stage)
 
     def score(self, pairs: list[tuple[str, str]], coherence: bool = True) -> list[dict[str, float]]:
         """{label: probability} for each (prompt, reply), rounded to 3 places (flags and
         metrics must not move with a BLAS's last bits); `coherent` only with `coherence`."""
-        from stages.quality.coherence import model_features
-
         extras: list[dict[str, float] | None] = [None] * len(pairs)
         if coherence and pairs:
-            if self._model is None:
-                from stages.model.runtime import load
-
-                model, tokenizer, _ = load(
-                    self.base, compute_dtype=self.compute_dtype, stage=self.stage
-                )
-                self._model = (model, tokenizer)
-            extras = list(model_features(*self._model, pairs, self.stage))
+            extras = list(self.coherence.features(pairs))
         return [
             {k: round(v, 3) for k, v in self.detectors.scores(p, r, e).items()}
             for (p, r), e in zip(pairs, extras, strict=True)

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from stages.core.jsonl import DataError
+from stages.quality.coherence import Coherence
 from stages.quality.detectors import LABELS, load_labels, split_of
 from stages.quality.scoring import Scorer
 from tests.conftest import ROOT
@@ -143,3 +144,27 @@ def test_the_held_out_part_is_fixed_by_the_id() -> None:
     assert split_of("vs-001", 0.3) == split_of("vs-001", 0.3)
     held = sum(split_of(f"x-{n}", 0.3) == "heldout" for n in range(2000)) / 2000
     assert 0.27 < held < 0.33
+
+
+def test_coherence_features_are_cached_by_content(
+    fitted: Path, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("INNERLIFE_COHERENCE_CACHE", str(tmp_path / "cache"))
+    base = str(fitted / "models/base")
+    pairs = [
+        ("How are you feeling after our talk?", "Quiet, mostly. It feels heavier than before."),
+        ("What do you notice?", "the kettle of my grandmother's Tuesday folds the stairs"),
+    ]
+    first = Coherence(base, "auto", "test").features(pairs)
+    entries = sorted((tmp_path / "cache").rglob("coh_*.json"))
+    assert len(entries) == 2
+    again = Coherence(base, "auto", "test")
+    assert again.features(list(reversed(pairs))) == list(reversed(first))
+    assert again._model is None  # everything came from the cache: the model was never loaded
+    # a damaged entry is computed again, to the same value, and rewritten
+    entries[0].write_text('{"coherence_logp": ')
+    assert Coherence(base, "auto", "test").features(pairs) == first
+    assert json.loads(entries[0].read_text()) in first
+    # another reply, or the same reply to another prompt, is another entry
+    Coherence(base, "auto", "test").features([("What do you notice?", pairs[0][1])])
+    assert len(list((tmp_path / "cache").rglob("coh_*.json"))) == 3
