@@ -1,7 +1,8 @@
 """format: accepted examples -> mlx-lm chat data (train/valid/test), exports and a dataset card.
 
-Reads  data/reviewed/accepted.jsonl, data/reviewed/rejected.jsonl (preference pairs), the base
-       model's tokenizer (token lengths), params `format` and `model`
+Reads  data/reviewed/accepted.jsonl, data/reviewed/rejected.jsonl and
+       data/negatives/negatives.jsonl (preference pairs), the base model's tokenizer (token
+       lengths), params `format` and `model`
 Writes data/formatted/{train,valid,test}.jsonl       mlx-lm `messages` rows (+ id and meta keys,
                                                      which mlx-lm's loader ignores)
        data/formatted/alpaca/{train,valid,test}.jsonl and sharegpt/... for other trainers
@@ -93,6 +94,7 @@ def main() -> int:
 
     removed: Counter = Counter()
     unique = unique_examples(accepted, p["near_duplicate_jaccard"], removed)
+    before_mix = unique
     unique, by_kind = mix(unique, p["mix"]["target"], p["seed"], p["mix"]["enforce"])
     removed["mix down-sampling"] += sum(m["left_out"] for m in by_kind.values())
 
@@ -107,9 +109,11 @@ def main() -> int:
         for name, export in EXPORTS.items():
             exports[name][split] += export(ex["id"], export_messages(ex, p, specials))
 
-    pairs, by_source = preference_pairs(
-        unique, read_jsonl("data/reviewed/rejected.jsonl"), p, native_reasoning, specials
-    )
+    reviewed = read_jsonl("data/reviewed/rejected.jsonl")
+    negatives = read_jsonl("data/negatives/negatives.jsonl")
+    pairs, by_source = preference_pairs(unique, reviewed, p, native_reasoning, specials, negatives)
+    # pairs whose chosen side the mix left out are not trained either: counted, not hidden
+    unmixed, _ = preference_pairs(before_mix, reviewed, p, native_reasoning, specials, negatives)
     preference = {s: [r for r in pairs if groups[r["meta"]["passage_id"]] == s] for s in SPLITS}
 
     for split in SPLITS:
@@ -144,6 +148,7 @@ def main() -> int:
             "assistant_turns_trained": sum(len(rows[s]) for s in SPLITS),
             "preference_pairs": {s: len(preference[s]) for s in SPLITS},
             "preference_sources": {k: by_source[k] for k in SOURCES},
+            "preference_left_out_by_mix": len(unmixed) - len(pairs),
             "preference_id": pairs_id,
             "tokens_mean": round(sum(lengths) / len(lengths), 1) if lengths else 0,
             "tokens_max": max(lengths, default=0),

@@ -108,6 +108,13 @@ def main() -> int:
             reference.freeze()
         pairs = load_pairs(DATA / "preference", tokenizer, p["max_seq_length"])
         preferred = train_preference(method, model, reference, pairs, p, log)
+        for split, n in preferred["pairs_too_long"].items():
+            if n:
+                say(
+                    STAGE,
+                    f"WARNING {n} {split} pair(s) left out: their prompt alone fills "
+                    f"train.max_seq_length ({p['max_seq_length']}); raise it to train them",
+                )
         mx.save_safetensors(
             str(PARTIAL / "adapters.safetensors"), dict(tree_flatten(model.trainable_parameters()))
         )
@@ -145,6 +152,7 @@ def main() -> int:
         "trained_tokens": trained_tokens,
         "method": method,
         "preference_pairs": preferred.get("pairs"),
+        "preference_pairs_too_long": preferred.get("pairs_too_long"),
         "preference_iterations": preferred.get("iterations"),
         "preference_train_loss": round(preferred["curve"][-1][1], 4) if preferred else None,
         "preference_valid_loss": (

@@ -60,6 +60,7 @@ def small(repo: Path) -> None:
         train__iters=4,
         train__eval_every=2,
         train__num_layers=4,
+        train__max_seq_length=256,
         evaluate__probes="evals/probes-test.yaml",
         evaluate__max_tokens=48,
     )

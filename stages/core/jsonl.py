@@ -54,7 +54,10 @@ def atomic_write_bytes(path: str | Path, data: bytes, durable: bool = True) -> N
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        # the writer's pid in the name: sweep_partial tells a killed writer's leftover from
+        # a file another process is still writing
+        prefix = f".{path.name}.{os.getpid()}."
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
         os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600 files; give them the usual mode
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -68,6 +71,27 @@ def atomic_write_bytes(path: str | Path, data: bytes, durable: bool = True) -> N
         if isinstance(exc, OSError) and exc.errno:
             raise OSError(exc.errno, exc.strerror, str(path)) from exc  # name the target
         raise
+
+
+def sweep_partial(directory: str | Path) -> int:
+    """Remove the temporary files of atomic writes under `directory` whose writer is dead (a
+    process killed between writing and renaming leaves one); returns how many."""
+    removed = 0
+    for tmp in Path(directory).rglob(".*.tmp"):
+        try:
+            pid = int(tmp.name.rsplit(".", 3)[-3])
+        except (ValueError, IndexError):
+            continue  # not one of ours
+        try:
+            os.kill(pid, 0)
+            continue  # still writing
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue  # alive, someone else's
+        tmp.unlink(missing_ok=True)
+        removed += 1
+    return removed
 
 
 def atomic_write_text(path: str | Path, text: str, durable: bool = True) -> None:

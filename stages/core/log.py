@@ -69,9 +69,13 @@ class Progress:
 
 
 def run_main(stage: str, main: Callable[[], int]) -> None:
-    """Run a stage's main(): bad input ends in one clear line and exit status 1, no traceback."""
-    from stages.core.jsonl import DataError
+    """Run a stage's main(): bad input ends in one clear line and exit status 1, no traceback.
+    First the leftovers of an earlier run that was killed mid-write go (temporary files of
+    atomic writes under data/ whose writer is dead), so no output folder keeps one."""
+    from stages.core.jsonl import DataError, sweep_partial
 
+    if (swept := sweep_partial("data")) and stage:
+        say(stage, f"removed {swept} partial file(s) a killed earlier run left under data/")
     try:
         code = main()
     except DataError as exc:

@@ -132,7 +132,9 @@ def card(
             "",
             f"Pair set id: `{pairs_id}`. From review: {by_source['edit']} from edits (chosen: "
             f"the edit, rejected: the original), {by_source['rejected']} from rejected "
-            "examples against a kept one from the same prompt. Rows by split: "
+            "examples against a kept one from the same prompt, "
+            f"{by_source['negative']} from the teacher's deliberate negatives (a kept reply "
+            "rewritten in a style review turns down, `negatives.styles`). Rows by split: "
             + ", ".join(f"{s} {len(pairs[s])}" for s in SPLITS)
             + ". Each row names both examples under `meta`.",
         ]

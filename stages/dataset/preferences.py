@@ -7,7 +7,9 @@ meta.chosen_id, meta.rejected_id):
 - `edit`: an accepted edit (lineage.edited_from) against the example it replaced, one pair per
   assistant turn the reviewer changed, in the edited conversation's context;
 - `rejected`: a rejected example against each kept example made from the same prompt
-  (lineage.prompt_id), at every assistant turn where the two share everything before it.
+  (lineage.prompt_id), at every assistant turn where the two share everything before it;
+- `negative`: a kept example against the teacher's rewrite of one of its replies in a style
+  review turns down (the negatives stage, off by default: stages/generation/negatives.py).
 
 Rows are in mlx-lm-lora's DPO/ORPO format: `prompt` (the user message the reply answers),
 `chosen`, `rejected`, `system` when format.system_prompts sets one for the kind, and
@@ -24,7 +26,7 @@ from typing import Any
 
 from stages.dataset.render import render_turns
 
-SOURCES = ("edit", "rejected")
+SOURCES = ("edit", "rejected", "negative")
 
 
 def pair_rows(
@@ -74,15 +76,24 @@ def pair_rows(
     return rows
 
 
+def rewritten(example: dict[str, Any], negative: dict[str, Any]) -> dict[str, Any]:
+    """The example with the negative's turn in its place, as a rejected example."""
+    turns = [dict(t) for t in example["turns"]]
+    turns[negative["turn"]]["content"] = negative["content"]
+    note = f"{negative['style']} rewrite by the teacher ({negative['request_key']})"
+    return example | {"id": negative["id"], "turns": turns, "review": {"note": note}}
+
+
 def preference_pairs(
     kept: list[dict[str, Any]],
     rejected: list[dict[str, Any]],
     p: dict[str, Any],
     native_reasoning: bool,
     specials: list[str],
+    negatives: list[dict[str, Any]] | None = None,
 ) -> tuple[list[dict[str, Any]], Counter]:
-    """Pairs from the examples the SFT data keeps (`kept`) and those a person rejected,
-    sorted by id, and their count by source."""
+    """Pairs from the examples the SFT data keeps (`kept`), those a person rejected and the
+    teacher's deliberate negatives of kept examples, sorted by id, and their count by source."""
     by_id = {e["id"]: e for e in rejected}
     by_prompt: dict[str, list[dict]] = {}
     for e in kept:
@@ -99,5 +110,9 @@ def preference_pairs(
         for e in by_prompt.get(r["lineage"]["prompt_id"], []):
             if e["kind"] == r["kind"]:
                 rows += pair_rows(e, r, "rejected", p, native_reasoning, specials)
+    by_kept = {e["id"]: e for e in kept}
+    for n in negatives or []:
+        if (e := by_kept.get(n["example_id"])) is not None:
+            rows += pair_rows(e, rewritten(e, n), "negative", p, native_reasoning, specials)
     rows.sort(key=lambda row: row["id"])
     return rows, Counter(row["meta"]["source"] for row in rows)

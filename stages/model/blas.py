@@ -106,18 +106,18 @@ def use_fast_blas(reexec: bool = True) -> str:
         err = _try_load(override)
         if err:
             raise SystemExit(f"INNERLIFE_BLAS={override} could not be loaded: {err}")
-        return _remember(f"OpenBLAS from INNERLIFE_BLAS ({override})")
+        return _remember(f"OpenBLAS from INNERLIFE_BLAS ({override})", override)
 
     cmeel = _cmeel_openblas()
     if cmeel is not None:
         err = _try_load(str(cmeel))
         if err is None:
-            return _remember(f"OpenBLAS from PyPI cmeel-openblas ({cmeel})")
+            return _remember(f"OpenBLAS from PyPI cmeel-openblas ({cmeel})", str(cmeel))
         if "libgfortran" in err and reexec:
             _reexec_with_gfortran_shim()  # does not return when it can help
     for path in _system_openblas():
         if _try_load(path) is None:
-            return _remember(f"OpenBLAS from the system ({path})")
+            return _remember(f"OpenBLAS from the system ({path})", path)
     return _remember(
         "reference BLAS (slow: about 20x slower training and generation). "
         "Install cmeel-openblas from requirements.lock, or as root: "
@@ -125,9 +125,19 @@ def use_fast_blas(reexec: bool = True) -> str:
     )
 
 
-def _remember(description: str) -> str:
-    _state["blas"] = description
+def _remember(description: str, path: str = "") -> str:
+    _state["blas"], _state["path"] = description, path
     return description
+
+
+def child_env() -> dict[str, str]:
+    """Environment variables that give a child process running MLX without our code (the
+    `mlx_lm` command itself) the BLAS this process loaded: preloaded, with the libraries it
+    needs on the loader's path (set by the restart in use_fast_blas, when there was one)."""
+    use_fast_blas()
+    if not _state.get("path"):
+        return {}
+    return {"LD_PRELOAD": _state["path"], "LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH", "")}
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ class PairSet:
 
     def __init__(self, rows: list[dict[str, Any]], tokenizer: Any, max_seq_length: int):
         self.items = []
+        self.too_long = 0  # pairs whose prompt alone fills max_seq_length: counted, not trained
         for row in rows:
             context = [{"role": "system", "content": row["system"]}] if row.get("system") else []
             context += row.get("history", []) + [{"role": "user", "content": row["prompt"]}]
@@ -39,7 +40,8 @@ class PairSet:
                         "prefix of the reply, so the reply's tokens cannot be told apart"
                     )
             if len(prompt) >= max_seq_length:
-                continue  # nothing of either reply would be left to compare
+                self.too_long += 1  # nothing of either reply would be left to compare
+                continue
             self.items.append(
                 {
                     "chosen": chosen,
@@ -156,4 +158,9 @@ def train_preference(
             )
             running = []
     model.eval()
-    return {"iterations": iters, "pairs": len(pairs["train"]), "curve": curve}
+    return {
+        "iterations": iters,
+        "pairs": len(pairs["train"]),
+        "pairs_too_long": {split: pairs[split].too_long for split in pairs},
+        "curve": curve,
+    }

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from stages.core.ids import content_id, file_id
-from stages.core.jsonl import DataError, read_jsonl, write_jsonl
+from stages.core.jsonl import DataError, read_jsonl, sweep_partial, write_jsonl
 from stages.core.params import load_params, load_yaml
 from stages.core.schemas import validate
 
@@ -86,3 +86,20 @@ def test_params_wrong_type_names_key(tmp_path: Path) -> None:
     ):
         load_params("generate", path)
     assert load_params("extract", ROOT / "params.yaml")["input_dir"] == "data/raw"
+
+
+def test_a_killed_writers_temporary_file_is_swept_and_a_live_ones_is_not(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that no longer runs
+    left = tmp_path / "cache/ab" / f".req_ab.json.{dead.pid}.x1y2z3.tmp"
+    live = tmp_path / "cache/ab" / f".req_cd.json.{os.getpid()}.q9w8e7.tmp"
+    left.parent.mkdir(parents=True)
+    left.write_text("{partial")
+    live.write_text("{being written")
+    (tmp_path / "cache/ab/notes.tmp").write_text("not an atomic write's")
+    write_jsonl(tmp_path / "cache/out.jsonl", [{"id": "a"}])  # leaves nothing behind itself
+    assert sweep_partial(tmp_path) == 1
+    assert not left.exists() and live.exists() and (tmp_path / "cache/ab/notes.tmp").exists()

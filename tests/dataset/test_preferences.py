@@ -84,3 +84,26 @@ def test_pairs_come_out_in_the_same_order_whatever_the_input_order() -> None:
     rows, _ = preference_pairs(kept, bad, P, False, [])
     again, _ = preference_pairs(kept[::-1], bad[::-1], P, False, [])
     assert len(rows) == 9 and rows == again
+
+
+def test_a_negative_pairs_the_kept_reply_with_its_rewrite_at_that_turn_only() -> None:
+    kept = example("ex_good", ["calm", "still calm"])
+    negative = {
+        "id": "ex_neg",
+        "example_id": "ex_good",
+        "style": "validation_seeking",
+        "turn": 3,
+        "content": SEEKING,
+        "request_key": "req_1",
+        "score": 0.9,
+    }
+    gone = negative | {"id": "ex_gone", "example_id": "ex_left_out_by_the_mix"}
+    rows, by_source = preference_pairs([kept], [], P, False, [], [negative, gone])
+    assert by_source == {"negative": 1}
+    (row,) = rows
+    assert (row["prompt"], row["chosen"], row["rejected"]) == ("question 2", "still calm", SEEKING)
+    assert [m["content"] for m in row["history"]] == ["question 1", "calm"]
+    assert (
+        row["meta"].items() >= {"chosen_id": "ex_good", "rejected_id": "ex_neg", "turn": 2}.items()
+    )
+    assert "validation_seeking rewrite" in row["meta"]["rejected_note"]

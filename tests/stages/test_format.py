@@ -32,6 +32,7 @@ def test_stage_output_loads_in_mlx_lm(project: Path) -> None:
     write_jsonl("data/reviewed/accepted.jsonl", rows)
     write_jsonl("data/reviewed/rejected.jsonl", [])
     write_jsonl("data/reviewed/pending.jsonl", [])
+    stage("negatives")  # off by default: an empty file
     proc = stage("format", check=False)
     assert proc.returncode == 0, proc.stderr
     splits = {s: read_jsonl(f"data/formatted/{s}.jsonl") for s in ("train", "valid", "test")}

@@ -46,6 +46,7 @@ def test_gold_examples_count_as_reviewed_and_unreviewed_ones_are_not_trained(
     accepted = read_jsonl("data/reviewed/accepted.jsonl")
     assert {a["review"]["decision"] for a in accepted} == {"gold"}
     stage("prepare_model")
+    stage("negatives")
     stage("format")
     trained = {
         r["example_id"]

@@ -14,6 +14,7 @@ import pytest
 
 from stages.core.jsonl import read_jsonl, write_jsonl
 from stages.dataset.examples import example_id
+from stages.model.blas import child_env
 from tests.conftest import VALIDATION_SEEKING, copy_project, gold_rows, set_params, stage
 
 pytestmark = pytest.mark.slow
@@ -37,6 +38,7 @@ def formatted(tmp_path_factory) -> Path:
     write_jsonl("data/reviewed/accepted.jsonl", accepted)
     write_jsonl("data/reviewed/rejected.jsonl", rejected)
     write_jsonl("data/reviewed/pending.jsonl", [])
+    stage("negatives")
     stage("format")
     os.chdir(old)
     return root
@@ -64,8 +66,11 @@ def test_mlx_lm_trains_on_the_formatted_files_directly(formatted: Path, tmp_path
             str(tmp_path / "adapter"),
             "--val-batches",
             "1",
+            "--max-seq-length",
+            "256",
         ],
         cwd=formatted,
+        env=os.environ | child_env(),  # mlx-lm on the same BLAS as our stages
         capture_output=True,
         text=True,
     )
@@ -79,6 +84,7 @@ def test_data_parallel_over_two_local_processes_then_fuse(formatted: Path) -> No
         train__iters=2,
         train__eval_every=1,
         train__num_layers=2,
+        train__max_seq_length=256,  # the test is about the processes, not the rows
         train__distributed={"hosts": ["127.0.0.1", "127.0.0.1"], "backend": "ring"},
     )
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")  # two processes on two cores
@@ -114,9 +120,10 @@ def test_data_parallel_over_two_local_processes_then_fuse(formatted: Path) -> No
 def test_killed_training_keeps_the_last_adapter_and_a_rerun_is_identical(formatted: Path) -> None:
     set_params(
         formatted,
-        train__iters=6,
-        train__eval_every=3,
+        train__iters=4,
+        train__eval_every=2,
         train__num_layers=2,
+        train__max_seq_length=256,
         train__distributed={"hosts": [], "backend": "ring"},
     )
     adapter = formatted / "models/adapter"
@@ -220,6 +227,7 @@ def test_orpo_straight_from_the_base_model_writes_an_adapter_mlx_lm_loads(
         formatted,
         train__num_layers=2,
         train__distributed={"hosts": [], "backend": "ring"},
+        train__max_seq_length=256,
         train__method="orpo",
         train__preference={
             "init": "base",
