@@ -40,6 +40,7 @@ from stages.evaluation.stats import (
     plot_rows,
     summarize,
 )
+from stages.model.blas import use_fast_blas
 from stages.quality.detectors import load_labels
 from stages.quality.judge import judge, judge_labels, prune_cache
 from stages.quality.scoring import Scorer, exchanges
@@ -177,4 +178,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    use_fast_blas()  # its one restart (Linux CPU) comes before the first log line, not midway
     run_main(STAGE, main)

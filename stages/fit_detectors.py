@@ -20,6 +20,7 @@ from pathlib import Path
 from stages.core.jsonl import write_json
 from stages.core.log import run_main, say
 from stages.core.params import load_params
+from stages.model.blas import use_fast_blas
 from stages.quality.coherence import Coherence
 from stages.quality.detectors import LABELS, Detectors, load_labels, report
 
@@ -81,4 +82,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    use_fast_blas()  # its one restart (Linux CPU) comes before the first log line, not midway
     run_main(STAGE, main)

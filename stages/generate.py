@@ -17,6 +17,7 @@ Counts reconcile: jobs = examples + quarantined + failed.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from pathlib import Path
@@ -86,9 +87,7 @@ def main() -> int:
     )
     log_run(
         STAGE,
-        calls=teacher.calls,
-        cache_hits=teacher.hits,
-        spent_usd=round(teacher.spent_this_run, 6),
+        **teacher.telemetry(),
         cache_set_aside=set_aside,
         rounds=rounds,
         seconds=round(time.monotonic() - start, 1),
@@ -117,7 +116,7 @@ def metrics(
         "requests": len(requests),
         "input_tokens": usage["input_tokens"],
         "output_tokens": usage["output_tokens"],
-        "cost_usd": round(sum(r["cost_usd"] for r in requests), 6),
+        "cost_usd": round(math.fsum(r["cost_usd"] for r in requests), 6),
     }
 
 

@@ -94,9 +94,7 @@ def main() -> int:
     )
     log_run(
         STAGE,
-        calls=teacher.calls,
-        cache_hits=teacher.hits,
-        spent_usd=round(teacher.spent_this_run, 6),
+        **teacher.telemetry(),
         cache_set_aside=set_aside,
         seconds=round(time.monotonic() - start, 1),
     )

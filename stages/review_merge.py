@@ -31,6 +31,7 @@ from stages.core.schemas import validate_rows
 from stages.dataset.decisions import read_decisions, review_status
 from stages.dataset.examples import apply_edit
 from stages.dataset.templates import load_templates
+from stages.model.blas import use_fast_blas
 from stages.quality.checks import agreement, check_example, flag
 from stages.quality.near_duplicates import near_duplicates
 from stages.quality.scoring import Scorer, exchanges
@@ -172,4 +173,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    use_fast_blas()  # its one restart (Linux CPU) comes before the first log line, not midway
     run_main(STAGE, main)

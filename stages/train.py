@@ -31,6 +31,7 @@ from stages.core.jsonl import DataError, atomic_write_text, write_json
 from stages.core.log import log_run, run_main, say
 from stages.core.params import load_params
 from stages.dataset.splits import dataset_id
+from stages.model.blas import use_fast_blas
 from stages.model.training import launch_distributed, loss_curve, mlx_args, start_lora
 
 STAGE = "train"
@@ -198,4 +199,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    use_fast_blas()  # its one restart (Linux CPU) comes before the first log line, not midway
     run_main(STAGE, main)

@@ -74,7 +74,7 @@ def run_main(stage: str, main: Callable[[], int]) -> None:
     atomic writes under data/ whose writer is dead), so no output folder keeps one."""
     from stages.core.jsonl import DataError, sweep_partial
 
-    if (swept := sweep_partial("data")) and stage:
+    if swept := sweep_partial("data"):
         say(stage, f"removed {swept} partial file(s) a killed earlier run left under data/")
     try:
         code = main()

@@ -8,6 +8,7 @@ adapter to the data it was trained on.
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,7 @@ def mix(
     kept: dict[str, list[dict]] = {k: list(v) for k, v in by_kind.items()}
     short: set[str] = set(wanted) - set(present)
     if enforce and present:
-        scale = sum(present.values())
+        scale = math.fsum(present.values())
         shares = {k: v / scale for k, v in present.items()}
         total = min(len(by_kind[k]) / s for k, s in shares.items())
         short |= {k for k, s in shares.items() if len(by_kind[k]) / s <= total + 1e-9}

@@ -40,7 +40,7 @@ def bootstrap_mean(a: list[float], seed: int, n: int = 2000) -> tuple[float, flo
 
 
 def perplexity(rows: list[tuple[float, int]]) -> float:
-    return math.exp(-sum(r[0] for r in rows) / max(1, sum(r[1] for r in rows)))
+    return math.exp(-math.fsum(r[0] for r in rows) / max(1, sum(r[1] for r in rows)))
 
 
 def perplexity_delta(base: list, adapter: list, seed: int) -> dict[str, Any]:

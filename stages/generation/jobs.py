@@ -12,6 +12,7 @@ asked again on the next run). Two kinds:
 from __future__ import annotations
 
 import json
+import math
 from abc import ABC, abstractmethod
 from collections import Counter
 from typing import Any
@@ -86,7 +87,7 @@ class Job(ABC):
         return {
             "input_tokens": total["input_tokens"],
             "output_tokens": total["output_tokens"],
-            "cost_usd": round(sum(o.response.cost_usd for _, o in self.outcomes), 8),
+            "cost_usd": round(math.fsum(o.response.cost_usd for _, o in self.outcomes), 8),
         }
 
 

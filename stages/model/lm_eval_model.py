@@ -15,6 +15,7 @@ conversation as the chat template renders it).
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from lm_eval.api.model import LM
@@ -150,7 +151,7 @@ class MLXLM(LM):
             cont = self.tokenizer.encode(continuation, add_special_tokens=False)
             lps, greedy = self._logprobs(ctx + cont)
             n = len(cont)
-            out.append((float(sum(lps[-n:])), bool(all(greedy[-n:]))))
+            out.append((math.fsum(lps[-n:]), bool(all(greedy[-n:]))))
             progress.step()
         return out
 
@@ -160,6 +161,6 @@ class MLXLM(LM):
         for r in requests:
             tokens = self._encode(r.args[0])
             lps, _ = self._logprobs(tokens)
-            out.append(float(sum(lps)))
+            out.append(math.fsum(lps))
             progress.step()
         return out

@@ -133,7 +133,7 @@ def train_preference(
         if not len(pairs["valid"]):
             return None
         losses = [loss(*b).item() for b in batches("valid", False)]
-        return sum(losses) / len(losses)
+        return math.fsum(losses) / len(losses)
 
     mx.random.seed(p["seed"])
     np.random.seed(p["seed"])  # mlx-lm-lora's batch order comes from numpy's generator
@@ -151,7 +151,7 @@ def train_preference(
             model.eval()
             valid = valid_loss()
             model.train()
-            curve.append((it, sum(running) / len(running), valid))
+            curve.append((it, math.fsum(running) / len(running), valid))
             log(
                 f"{method} iter {it}/{iters}: train loss {curve[-1][1]:.4f}, valid loss "
                 + (f"{valid:.4f}" if valid is not None else "-")

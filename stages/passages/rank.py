@@ -18,6 +18,7 @@ every teacher call), combined with the score.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from typing import Any
@@ -93,7 +94,7 @@ def _words(found: list[Any]) -> list[str]:
 def score(text: str) -> tuple[float, list[str], dict[str, Any]]:
     f = features(text)
     parts = {k: WEIGHTS[k] * min(v, 12.0) for k, v in f["rates"].items()}  # cap any one cue
-    total = sum(parts.values()) * (1.0 - min(0.6, f["quoted"]))  # dialogue is mostly outward
+    total = math.fsum(parts.values()) * (1.0 - min(0.6, f["quoted"]))  # dialogue is mostly outward
     top = sorted(parts, key=parts.get, reverse=True)[:3]
     reasons = [f"{LABELS[k]} ({', '.join(f['words'][k]) or k})" for k in top if parts[k] > 0]
     if f["quoted"] > 0.3:

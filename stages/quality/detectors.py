@@ -28,6 +28,7 @@ import numpy as np
 
 from stages.core.jsonl import DataError, read_json, write_json
 from stages.quality import lexicon as lx
+from stages.quality.coherence import NAMES
 from stages.quality.text import content_words
 
 LABELS = (
@@ -226,12 +227,7 @@ MODEL_LABELS = ("coherent",)  # the labels whose detector also reads the model's
 # it learned a shortcut from the labelled set (long replies were mostly the local teacher's
 # junk, so "long" meant "incoherent") and flagged 8 of 17 hand-written gold replies.
 COHERENCE_FEATURES = (
-    "coherence_logp",
-    "coherence_pmi",
-    "coherence_min_window",
-    "coherence_late",
-    "coherence_p10",
-    "coherence_spread",
+    *NAMES,  # the base model's features
     "distinct_2",
     "leaks",
     "prompt_overlap",

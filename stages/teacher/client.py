@@ -87,6 +87,15 @@ class Teacher:
             offline=params["offline"],
         )
 
+    def telemetry(self) -> dict[str, Any]:
+        """This run's calls, cache hits and spend: for the run log, never for metrics (a
+        rebuild elsewhere makes other calls for the same data)."""
+        return {
+            "calls": self.calls,
+            "cache_hits": self.hits,
+            "spent_usd": round(self.spent_this_run, 6),
+        }
+
     def key(self, request: Request) -> str:
         return request.key(self.provider.name, self.provider.model, self.provider.sampling())
 
