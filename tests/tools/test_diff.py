@@ -18,10 +18,17 @@ DVC = [sys.executable, "-m", "dvc"]
 
 
 @pytest.fixture
-def repo(tmp_path: Path, standin) -> tuple[Path, dict]:
-    """A git+DVC repo built to `format` with the stand-in teacher, pushed to a local remote."""
+def unbuilt(tmp_path: Path) -> Path:
+    """A git+DVC repo of the project with nothing built: all the hooks need."""
     r = init_repo(tmp_path / "repo")
     (r / ".venv").symlink_to(Path(sys.executable).parents[1])  # the clone's own environment
+    return r
+
+
+@pytest.fixture
+def repo(unbuilt: Path, tmp_path: Path, standin) -> tuple[Path, dict]:
+    """The project built to `format` with the stand-in teacher, pushed to a local remote."""
+    r = unbuilt
     run(DVC + ["remote", "add", "-d", "local", str(tmp_path / "storage")], r)
     set_params(r, teacher__provider="anthropic", generate__samples_per_prompt=1)
     env = {"ANTHROPIC_BASE_URL": standin.url, "ANTHROPIC_API_KEY": "sk-test"}
@@ -97,8 +104,8 @@ def test_diff_lists_exactly_the_changes_and_their_effects(repo) -> None:
     assert (r / "pr.md").read_text() == md_report
 
 
-def test_pre_commit_hooks_run_offline_and_reject_a_bad_decisions_file(repo) -> None:
-    r, _ = repo
+def test_pre_commit_hooks_run_offline_and_reject_a_bad_decisions_file(unbuilt: Path) -> None:
+    r = unbuilt
     (r / "data/decisions.jsonl").write_text(
         '{"example_id": "ex_0000000000000000", "decision": "accept",\n'
     )
@@ -141,9 +148,9 @@ def test_pre_commit_hooks_run_offline_and_reject_a_bad_decisions_file(repo) -> N
     assert proc.returncode == 0, proc.stdout
 
 
-def test_hooks_find_the_project_environment_without_it_on_path(repo) -> None:
+def test_hooks_find_the_project_environment_without_it_on_path(unbuilt: Path) -> None:
     """A commit from a shell (or GUI client) whose PATH has no venv and no Python of ours."""
-    r, _ = repo
+    r = unbuilt
     run([sys.executable, "-m", "pre_commit", "install"], r)
     bare = {"PATH": "/usr/bin:/bin", "VIRTUAL_ENV": "", "PYTHONPATH": ""}
     (r / "data/decisions.jsonl").write_text('{"example_id": "ex_0000000000000000",\n')
