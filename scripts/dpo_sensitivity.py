@@ -7,7 +7,7 @@ reads, with the two models' 95% intervals apart, and must leave plain tasks alon
 of the base model's answers to the plain-task probes within BOUND of the SFT adapter's, and
 task accuracy no lower.
 
-    python scripts/dpo_sensitivity.py [--examples 64] [--iters 60] [--dpo-iters 48] [--dpo-lr 1e-5]
+    python scripts/dpo_sensitivity.py [--examples 64] [--iters 60] [--dpo-iters 24] [--dpo-lr 1e-5]
 
 The SFT and DPO adapters come from one run of the train stage (`train.method: dpo`,
 `preference.init: sft` keeps the SFT adapter in models/adapter/sft); both answer the probes
@@ -117,7 +117,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--examples", type=int, default=64)
     ap.add_argument("--iters", type=int, default=60)
-    ap.add_argument("--dpo-iters", type=int, default=48)
+    ap.add_argument("--dpo-iters", type=int, default=24)
     # at 2e-4 (48 iterations) DPO drove the pair loss to 0 by iteration 30 and the plain-task
     # perplexity from 7.7 to 35,188: the default is params.yaml's train.preference rate
     ap.add_argument("--dpo-lr", type=float, default=1e-5)
