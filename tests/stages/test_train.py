@@ -192,7 +192,7 @@ def test_dpo_from_the_sft_adapter_learns_what_review_kept_and_reruns_identically
             "loss_type": "sigmoid",
             "learning_rate": 0.0005,
             "epochs": 1,
-            "iters": 4,
+            "iters": 2,
             "batch_size": 2,
         },
     )
@@ -212,8 +212,8 @@ def test_dpo_from_the_sft_adapter_learns_what_review_kept_and_reruns_identically
     metrics = json.loads((formatted / "metrics/train.json").read_text())
     assert training["method"] == metrics["method"] == "dpo"
     assert training["preference_id"].startswith("dset_")
-    assert metrics["preference_pairs"] == len(pairs) and metrics["preference_iterations"] == 4
-    assert len(first["curve"].decode().splitlines()) == 1 + 2  # header, steps 2 and 4
+    assert metrics["preference_pairs"] == len(pairs) and metrics["preference_iterations"] == 2
+    assert len(first["curve"].decode().splitlines()) == 1 + 1  # header, step 2
     # the pairs' margin grows: DPO moved the model toward the reply review kept
     before, after = margins(formatted, adapter / "sft"), margins(formatted, adapter)
     assert sum(after) / len(after) > sum(before) / len(before) + 1.0
