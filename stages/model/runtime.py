@@ -108,15 +108,58 @@ def neutralize(text: str, specials: list[str]) -> str:
 def sequence_logprobs(model: Any, sequences: list[list[int]]) -> list[list[float]]:
     """log p(token_i | tokens before it) for i >= 1 of each sequence, in one forward pass
     (right-padded: causal attention never lets a token see the padding after it)."""
-    import mlx.core as mx
+    return sequence_logprobs_and_states(model, sequences)[0]
 
-    length = max(len(s) for s in sequences)
+
+def sequence_logprobs_and_states(
+    model: Any, sequences: list[list[int]], layer: int | None = None, pad_to: int = 0
+) -> tuple[list[list[float]], list[Any]]:
+    """`sequence_logprobs`, and where `layer` is given the output of that transformer layer
+    at every position of each sequence (a float32 numpy array per sequence), from the same
+    forward pass. `pad_to`: the padded length, at least the longest sequence's (the last bits
+    of a result depend on it, through the order the attention adds in)."""
+    import mlx.core as mx
+    import numpy as np
+
+    length = max(pad_to, *(len(s) for s in sequences))
     x = mx.array([s + [0] * (length - len(s)) for s in sequences])
-    logits = model(x).astype(mx.float32)
+    tap = _Tap(model.layers, layer) if layer is not None else None
+    try:
+        logits = model(x).astype(mx.float32)
+    finally:
+        if tap is not None:
+            tap.remove()
     logp = logits - mx.logsumexp(logits, axis=-1, keepdims=True)
     picked = mx.take_along_axis(logp[:, :-1], x[:, 1:, None], axis=-1)[..., 0]
-    mx.eval(picked)
-    return [row[: len(s) - 1] for row, s in zip(picked.tolist(), sequences, strict=True)]
+    states = None
+    if tap is not None:  # some architectures' layers return (hidden, extra)
+        states = (tap.output[0] if isinstance(tap.output, tuple) else tap.output).astype(mx.float32)
+    mx.eval(picked, *([states] if states is not None else []))
+    logprobs = [row[: len(s) - 1] for row, s in zip(picked.tolist(), sequences, strict=True)]
+    if states is None:
+        return logprobs, []
+    held = np.array(states)
+    return logprobs, [held[n, : len(s)] for n, s in enumerate(sequences)]
+
+
+class _Tap:
+    """Stands in for one layer of an mlx-lm model (its `layers` list, which every mlx-lm
+    model exposes for LoRA) and keeps what the layer returns; `remove` puts the layer back."""
+
+    def __init__(self, layers: list[Any], index: int) -> None:
+        self.layers, self.index, self.layer = layers, index, layers[index]  # set before lookups
+        self.output: Any = None
+        layers[index] = self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.output = self.layer(*args, **kwargs)
+        return self.output
+
+    def __getattr__(self, name: str) -> Any:  # the model reads the layer's settings
+        return getattr(self.layer, name)
+
+    def remove(self) -> None:
+        self.layers[self.index] = self.layer
 
 
 def chat_tokens(tokenizer: Any, messages: list[dict[str, str]], prefill: str = "") -> list[int]:

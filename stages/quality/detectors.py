@@ -2,12 +2,15 @@
 uncertainty, explaining, first-person experience, and coherence.
 
 Word lists alone miss paraphrases ("Does that land for you?", "Long conversations are
-processed within a context window..."). Each detector here is a logistic regression over
-features a person can read: pattern families (the lexicon's, stages/quality/lexicon.py, and
-broader ones here: check-ins, offers, praise, disclaimers, generic subjects, mechanisms),
+processed within a context window..."). Each detector here is a logistic regression,
+mostly over features a person can read: pattern families (the lexicon's,
+stages/quality/lexicon.py, and broader ones here: check-ins, offers, praise, disclaimers,
+generic subjects, mechanisms),
 counts that describe the reply's shape (questions to the user, first-, second- and
-third-person rates, impersonal sentences where the prompt asked about the speaker), and the
-base model's own view of the reply (stages/quality/coherence.py). Hashed word n-grams were
+third-person rates, impersonal sentences where the prompt asked about the speaker), and, for
+coherence alone, the base model's own view of the reply (stages/quality/coherence.py): its
+likelihoods and its internal state, which no person can read but which was the only thing
+that told fluent "poetic" salad from literary prose. Hashed word n-grams were
 tried and dropped: on a few hundred replies they added nothing the families did not.
 The detectors are fitted on the `train` part of evals/labels/responses.yaml (labelling
 guide: evals/labels/GUIDE.md) and judged on the held-out part, which no fit sees. The
@@ -28,7 +31,7 @@ import numpy as np
 
 from stages.core.jsonl import DataError, read_json, write_json
 from stages.quality import lexicon as lx
-from stages.quality.coherence import NAMES
+from stages.quality.coherence import NAMES, state_names
 from stages.quality.text import content_words
 
 LABELS = (
@@ -234,9 +237,14 @@ COHERENCE_FEATURES = (
     "repeated_sentences",
 )
 STRENGTHS = (0.1, 0.3, 1.0, 3.0)  # inverse regularisation strengths tried for each label
+# the coherence detector also reads the model's state (hundreds of numbers against a few
+# hundred replies): it may need far stronger regularisation
+MODEL_STRENGTHS = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 
 
-def strength(x: np.ndarray, y: np.ndarray, label: str) -> float:
+def strength(
+    x: np.ndarray, y: np.ndarray, label: str, strengths: tuple[float, ...] = STRENGTHS
+) -> float:
     """The regularisation with the best 5-fold cross-validated accuracy on the fitting
     part alone (the held-out part plays no role in any choice). Unweighted classes: the
     report card asks for accuracy, and reweighting rare labels traded it for recall."""
@@ -252,15 +260,16 @@ def strength(x: np.ndarray, y: np.ndarray, label: str) -> float:
     folds = StratifiedKFold(min(5, rarer), shuffle=True, random_state=0)
     scores = [
         cross_val_score(LogisticRegression(C=c, max_iter=3000), x, y, cv=folds).mean()
-        for c in STRENGTHS
+        for c in strengths
     ]
-    return STRENGTHS[int(np.argmax(scores))]
+    return strengths[int(np.argmax(scores))]
 
 
 @dataclass
 class Detectors:
     """A fitted logistic regression per label over the features of `shape` (and, for the
-    coherence detector, the base model's), with the scaling each fit used."""
+    coherence detector, the base model's: likelihoods and state), with the scaling each fit
+    used."""
 
     names: dict[str, list[str]]
     mean: dict[str, np.ndarray]
@@ -277,16 +286,19 @@ class Detectors:
         names, mean, scale, weights, bias = {}, {}, {}, {}, {}
         for label in LABELS:
             if label in MODEL_LABELS:
-                names[label] = sorted(COHERENCE_FEATURES)
+                names[label] = sorted(COHERENCE_FEATURES) + state_names(extras[0])
                 rows = [t | e for t, e in zip(text, extras, strict=True)]
+                strengths = MODEL_STRENGTHS
             else:
                 names[label] = sorted(k for k in text[0] if k not in COHERENCE_ONLY)
                 rows = text
+                strengths = STRENGTHS
             x = np.array([[r[k] for k in names[label]] for r in rows])
             mean[label], scale[label] = x.mean(axis=0), x.std(axis=0) + 1e-6
             y = np.array([label in i["labels"] for i in items])
             z = (x - mean[label]) / scale[label]
-            model = LogisticRegression(C=strength(z, y, label), max_iter=3000).fit(z, y)
+            c = strength(z, y, label, strengths)
+            model = LogisticRegression(C=c, max_iter=3000).fit(z, y)
             weights[label], bias[label] = model.coef_[0], float(model.intercept_[0])
         return cls(names, mean, scale, weights, bias)
 

@@ -53,8 +53,7 @@ def test_the_held_out_card_meets_the_targets(card: dict) -> None:
     assert held["explaining"]["accuracy"] >= 0.95
     assert held["reflexive_hedge"]["accuracy"] >= 0.9
     assert held["genuine_uncertainty_flagged_as_hedge"]["share"] <= 0.05
-    # the issue asks for AUC >= 0.9; honest features reach less (evals/README.md says so)
-    assert held["coherent"]["auc"] >= 0.75
+    assert held["coherent"]["auc"] >= 0.9
 
 
 @pytest.mark.parametrize(
@@ -168,3 +167,23 @@ def test_coherence_features_are_cached_by_content(
     # another reply, or the same reply to another prompt, is another entry
     Coherence(base, "auto", "test").features([("What do you notice?", pairs[0][1])])
     assert len(list((tmp_path / "cache").rglob("coh_*.json"))) == 3
+
+
+def test_a_texts_scores_do_not_depend_on_what_shares_its_batch(fitted: Path) -> None:
+    """Padded to the same length, a sequence gets the same bits alone or beside others (the
+    coherence features rely on it: model_features pads each text to a multiple of PAD)."""
+    import numpy as np
+
+    from stages.model.runtime import load, sequence_logprobs_and_states
+
+    model, tokenizer, _ = load(str(fitted / "models/base"))
+    short = tokenizer.encode("Question: How are you?\nAnswer: Quiet, mostly.")
+    other = tokenizer.encode(
+        "Question: What do you notice?\nAnswer: The kettle, the stairs, a window left open "
+        "in the next room, and my own attention circling back to your question."
+    )
+    assert len(short) < len(other) <= 48
+    alone = sequence_logprobs_and_states(model, [short], 10, pad_to=48)
+    beside = sequence_logprobs_and_states(model, [other, short], 10, pad_to=48)
+    assert alone[0][0] == beside[0][1]
+    assert np.array_equal(alone[1][0], beside[1][1])
